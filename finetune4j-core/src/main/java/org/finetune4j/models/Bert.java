@@ -1,0 +1,254 @@
+package org.finetune4j.models;
+
+import static org.finetune4j.nn.Functional.activation;
+import static org.finetune4j.nn.Functional.dropout;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.List;
+import org.finetune4j.config.BertConfig;
+import org.finetune4j.nn.Embedding;
+import org.finetune4j.nn.LayerNorm;
+import org.finetune4j.nn.Linear;
+import org.finetune4j.nn.ParameterStore;
+
+/**
+ * BERT (Devlin et al. 2019) as transformers' modeling_bert.py builds it; also MiniLM and BGE, which are
+ * BERT checkpoints. Parameter names are the state-dict keys of BertModel, so a checkpoint loads
+ * name for name. Shapes: B batch, T tokens, H hidden, nh heads, hs head size (H / nh), I intermediate.
+ */
+public final class Bert implements Encoder {
+
+    /** Word + position + token-type embeddings, then LayerNorm and dropout (BertEmbeddings). */
+    static final class Embeddings {
+        final Embedding wordEmbeddings; // (vocab, H)
+        final Embedding positionEmbeddings; // (max_pos, H)
+        final Embedding tokenTypeEmbeddings; // (type_vocab, H)
+        final LayerNorm layerNorm;
+        final double dropoutP;
+
+        Embeddings(ParameterStore s, String p, BertConfig c) {
+            wordEmbeddings = new Embedding(s, p + "word_embeddings", c.vocabSize(), c.hiddenSize(), c.initializerRange(), c.padTokenId());
+            // RoBERTa's position table has a padding row (padding_idx = pad_token_id); BERT's has none.
+            int positionPadding = c.modelType().equals("roberta") ? c.padTokenId() : -1;
+            positionEmbeddings = new Embedding(s, p + "position_embeddings", c.maxPositionEmbeddings(), c.hiddenSize(), c.initializerRange(), positionPadding);
+            tokenTypeEmbeddings = new Embedding(s, p + "token_type_embeddings", c.typeVocabSize(), c.hiddenSize(), c.initializerRange(), -1);
+            layerNorm = new LayerNorm(s, p + "LayerNorm", c.hiddenSize(), c.layerNormEps());
+            dropoutP = c.hiddenDropout();
+        }
+
+        /** positionIds (B, T) or (T); tokenTypeIds (B, T) or null -> (B, T, H). */
+        NDArray forward(NDArray inputIds, NDArray positionIds, NDArray tokenTypeIds, boolean training) {
+            NDManager m = inputIds.getManager();
+            if (tokenTypeIds == null) {
+                tokenTypeIds = m.zeros(inputIds.getShape(), DataType.INT64); // (B, T)
+            }
+            NDArray x = wordEmbeddings.forward(inputIds); // (B, T, H)
+            x = x.add(tokenTypeEmbeddings.forward(tokenTypeIds)); // (B, T, H)
+            x = x.add(positionEmbeddings.forward(positionIds)); // (B, T, H) (broadcast over B for (T) ids)
+            x = layerNorm.forward(x); // (B, T, H)
+            return dropout(x, dropoutP, training);
+        }
+    }
+
+    /** Scaled dot-product self-attention over all heads (BertSelfAttention). */
+    static final class SelfAttention {
+        final Linear query; // H -> H
+        final Linear key; // H -> H
+        final Linear value; // H -> H
+        final int numHeads;
+        final int headSize;
+        final double dropoutP;
+
+        SelfAttention(ParameterStore s, String p, BertConfig c) {
+            query = new Linear(s, p + "query", c.hiddenSize(), c.hiddenSize(), true, c.initializerRange());
+            key = new Linear(s, p + "key", c.hiddenSize(), c.hiddenSize(), true, c.initializerRange());
+            value = new Linear(s, p + "value", c.hiddenSize(), c.hiddenSize(), true, c.initializerRange());
+            numHeads = c.numHeads();
+            headSize = c.headDim();
+            dropoutP = c.attentionDropout();
+        }
+
+        /** x (B, T, H), additive mask (B, 1, 1, T) -> context (B, T, H). */
+        NDArray forward(NDArray x, NDArray mask, boolean training) {
+            long b = x.getShape().get(0);
+            long t = x.getShape().get(1);
+            NDArray q = splitHeads(query.forward(x, training), b, t); // (B, nh, T, hs)
+            NDArray k = splitHeads(key.forward(x, training), b, t); // (B, nh, T, hs)
+            NDArray v = splitHeads(value.forward(x, training), b, t); // (B, nh, T, hs)
+            // Attention(Q, K, V) = softmax(Q K^T / sqrt(hs) + mask) V   (Vaswani et al. 2017, eq. 1)
+            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(headSize)).add(mask); // (B, nh, T, T)
+            NDArray probs = dropout(scores.softmax(-1), dropoutP, training); // (B, nh, T, T)
+            NDArray context = probs.matMul(v); // (B, nh, T, hs)
+            return context.transpose(0, 2, 1, 3).reshape(b, t, (long) numHeads * headSize); // (B, T, H)
+        }
+
+        private NDArray splitHeads(NDArray x, long b, long t) {
+            return x.reshape(b, t, numHeads, headSize).transpose(0, 2, 1, 3); // (B, nh, T, hs)
+        }
+    }
+
+    /** Dense -> dropout -> residual -> LayerNorm: BertSelfOutput and BertOutput have this same shape. */
+    static final class ResidualOutput {
+        final Linear dense; // in -> H
+        final LayerNorm layerNorm;
+        final double dropoutP;
+
+        ResidualOutput(ParameterStore s, String p, long in, BertConfig c) {
+            dense = new Linear(s, p + "dense", in, c.hiddenSize(), true, c.initializerRange());
+            layerNorm = new LayerNorm(s, p + "LayerNorm", c.hiddenSize(), c.layerNormEps());
+            dropoutP = c.hiddenDropout();
+        }
+
+        /** x (B, T, in), residual (B, T, H) -> (B, T, H). */
+        NDArray forward(NDArray x, NDArray residual, boolean training) {
+            NDArray h = dropout(dense.forward(x, training), dropoutP, training); // (B, T, H)
+            return layerNorm.forward(h.add(residual)); // (B, T, H)
+        }
+    }
+
+    /** One transformer layer (BertLayer): attention block, then feed-forward block, each post-LN. */
+    static final class Layer {
+        final SelfAttention attention; // attention.self.*
+        final ResidualOutput attentionOutput; // attention.output.*
+        final Linear intermediate; // intermediate.dense, H -> I
+        final ResidualOutput output; // output.*, I -> H
+        final String act;
+
+        Layer(ParameterStore s, String p, BertConfig c) {
+            attention = new SelfAttention(s, p + "attention.self.", c);
+            attentionOutput = new ResidualOutput(s, p + "attention.output.", c.hiddenSize(), c);
+            intermediate = new Linear(s, p + "intermediate.dense", c.hiddenSize(), c.intermediateSize(), true, c.initializerRange());
+            output = new ResidualOutput(s, p + "output.", c.intermediateSize(), c);
+            act = c.hiddenAct();
+        }
+
+        /** x (B, T, H), mask (B, 1, 1, T) -> (B, T, H). */
+        NDArray forward(NDArray x, NDArray mask, boolean training) {
+            NDArray h = attentionOutput.forward(attention.forward(x, mask, training), x, training); // (B, T, H)
+            NDArray inner = activation(act, intermediate.forward(h, training)); // (B, T, I)
+            return output.forward(inner, h, training); // (B, T, H)
+        }
+
+        void collectLinears(List<Linear> out) {
+            out.add(attention.query);
+            out.add(attention.key);
+            out.add(attention.value);
+            out.add(attentionOutput.dense);
+            out.add(intermediate);
+            out.add(output.dense);
+        }
+    }
+
+    /** tanh(dense(first token)) (BertPooler). */
+    static final class Pooler {
+        final Linear dense; // H -> H
+
+        Pooler(ParameterStore s, String p, BertConfig c) {
+            dense = new Linear(s, p + "dense", c.hiddenSize(), c.hiddenSize(), true, c.initializerRange());
+        }
+
+        /** hidden (B, T, H) -> (B, H). */
+        NDArray forward(NDArray hidden, boolean training) {
+            NDArray first = hidden.get(":, 0, :"); // (B, H)
+            return dense.forward(first, training).tanh(); // (B, H)
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private final BertConfig config;
+    private final String prefix;
+    private final Embeddings embeddings;
+    private final List<Layer> layers = new ArrayList<>();
+    private final Pooler pooler;
+
+    /**
+     * @param prefix "" for a bare BertModel, "bert." inside BertForSequenceClassification
+     * @param withPooler false when the head does not use the pooler (its weights are then not expected)
+     */
+    public Bert(ParameterStore store, String prefix, BertConfig config, boolean withPooler) {
+        if (!config.modelType().equals("bert")) {
+            throw new IllegalArgumentException("Bert needs model_type bert, got " + config.modelType());
+        }
+        this.config = config;
+        this.prefix = prefix;
+        this.embeddings = new Embeddings(store, prefix + "embeddings.", config);
+        for (int i = 0; i < config.numLayers(); i++) {
+            layers.add(new Layer(store, prefix + "encoder.layer." + i + ".", config));
+        }
+        this.pooler = withPooler ? new Pooler(store, prefix + "pooler.", config) : null;
+    }
+
+    @Override
+    public EncoderOutput forward(EncoderInput in, boolean training) {
+        NDArray ids = in.inputIds(); // (B, T)
+        long t = ids.getShape().get(1);
+        NDArray positions = ids.getManager().arange(0, t, 1, DataType.INT64); // (T)
+        NDArray x = embeddings.forward(ids, positions, in.tokenTypeIds(), training); // (B, T, H)
+        NDArray mask = additiveMask(in.attentionMask()); // (B, 1, 1, T)
+        for (Layer layer : layers) {
+            x = layer.forward(x, mask, training); // (B, T, H)
+        }
+        return new EncoderOutput(x, pooler == null ? null : pooler.forward(x, training));
+    }
+
+    /**
+     * The attention mask as an additive bias: 0 where attended, the most negative float where padded, as
+     * transformers' get_extended_attention_mask does. mask (B, T) -> (B, 1, 1, T).
+     */
+    static NDArray additiveMask(NDArray attentionMask) {
+        Shape s = attentionMask.getShape();
+        NDArray m = attentionMask.toType(DataType.FLOAT32, false); // (B, T)
+        return m.neg().add(1f).mul(-Float.MAX_VALUE).reshape(s.get(0), 1, 1, s.get(1)); // (B, 1, 1, T)
+    }
+
+    @Override
+    public BertConfig config() {
+        return config;
+    }
+
+    @Override
+    public List<Linear> linears() {
+        List<Linear> out = new ArrayList<>();
+        layers.forEach(l -> l.collectLinears(out));
+        if (pooler != null) {
+            out.add(pooler.dense);
+        }
+        return out;
+    }
+
+    public boolean hasPooler() {
+        return pooler != null;
+    }
+
+    @Override
+    public String basePrefix() {
+        return "bert.";
+    }
+
+    @Override
+    public String prefix() {
+        return prefix;
+    }
+
+    @Override
+    public String layerPrefix(int i) {
+        return prefix + "encoder.layer." + i + ".";
+    }
+
+    @Override
+    public String embeddingsPrefix() {
+        return prefix + "embeddings.";
+    }
+
+    @Override
+    public boolean isIgnorableKey(String key) {
+        // Buffers and the pre-training heads of BertForPreTraining (transformers drops them too).
+        boolean unusedPooler = pooler == null && key.contains("pooler.dense.");
+        return key.endsWith("embeddings.position_ids") || key.startsWith("cls.") || unusedPooler;
+    }
+}

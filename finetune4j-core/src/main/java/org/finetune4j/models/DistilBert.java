@@ -1,0 +1,179 @@
+package org.finetune4j.models;
+
+import static org.finetune4j.nn.Functional.activation;
+import static org.finetune4j.nn.Functional.dropout;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import java.util.ArrayList;
+import java.util.List;
+import org.finetune4j.config.DistilBertConfig;
+import org.finetune4j.nn.Embedding;
+import org.finetune4j.nn.LayerNorm;
+import org.finetune4j.nn.Linear;
+import org.finetune4j.nn.ParameterStore;
+
+/**
+ * DistilBERT (Sanh et al. 2019) as transformers' modeling_distilbert.py builds it: no token types, no
+ * pooler, {@code q_lin/k_lin/v_lin/out_lin}, {@code sa_layer_norm}, {@code ffn.lin1/lin2},
+ * {@code output_layer_norm}. Shapes: B batch, T tokens, H = dim, nh heads, hs = H / nh, I = hidden_dim.
+ */
+public final class DistilBert implements Encoder {
+
+    /** Word + position embeddings, LayerNorm, dropout (Embeddings). */
+    static final class Embeddings {
+        final Embedding wordEmbeddings; // (vocab, H)
+        final Embedding positionEmbeddings; // (max_pos, H)
+        final LayerNorm layerNorm;
+        final double dropoutP;
+
+        Embeddings(ParameterStore s, String p, DistilBertConfig c) {
+            wordEmbeddings = new Embedding(s, p + "word_embeddings", c.vocabSize(), c.dim(), c.initializerRange(), c.padTokenId());
+            positionEmbeddings = new Embedding(s, p + "position_embeddings", c.maxPositionEmbeddings(), c.dim(), c.initializerRange(), -1);
+            layerNorm = new LayerNorm(s, p + "LayerNorm", c.dim(), DistilBertConfig.LAYER_NORM_EPS);
+            dropoutP = c.dropout();
+        }
+
+        /** ids (B, T) -> (B, T, H). */
+        NDArray forward(NDArray ids, boolean training) {
+            long t = ids.getShape().get(1);
+            NDArray positions = ids.getManager().arange(0, t, 1, DataType.INT64); // (T)
+            NDArray x = wordEmbeddings.forward(ids).add(positionEmbeddings.forward(positions)); // (B, T, H)
+            return dropout(layerNorm.forward(x), dropoutP, training); // (B, T, H)
+        }
+    }
+
+    /** MultiHeadSelfAttention: queries scaled before the product, as in the reference. */
+    static final class Attention {
+        final Linear qLin; // H -> H
+        final Linear kLin; // H -> H
+        final Linear vLin; // H -> H
+        final Linear outLin; // H -> H
+        final int numHeads;
+        final int headSize;
+        final double dropoutP;
+
+        Attention(ParameterStore s, String p, DistilBertConfig c) {
+            qLin = new Linear(s, p + "q_lin", c.dim(), c.dim(), true, c.initializerRange());
+            kLin = new Linear(s, p + "k_lin", c.dim(), c.dim(), true, c.initializerRange());
+            vLin = new Linear(s, p + "v_lin", c.dim(), c.dim(), true, c.initializerRange());
+            outLin = new Linear(s, p + "out_lin", c.dim(), c.dim(), true, c.initializerRange());
+            numHeads = c.nHeads();
+            headSize = c.headDim();
+            dropoutP = c.attentionDropout();
+        }
+
+        /** x (B, T, H), additive mask (B, 1, 1, T) -> (B, T, H). */
+        NDArray forward(NDArray x, NDArray mask, boolean training) {
+            long b = x.getShape().get(0);
+            long t = x.getShape().get(1);
+            NDArray q = splitHeads(qLin.forward(x, training), b, t).div(Math.sqrt(headSize)); // (B, nh, T, hs)
+            NDArray k = splitHeads(kLin.forward(x, training), b, t); // (B, nh, T, hs)
+            NDArray v = splitHeads(vLin.forward(x, training), b, t); // (B, nh, T, hs)
+            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).add(mask); // (B, nh, T, T)
+            NDArray probs = dropout(scores.softmax(-1), dropoutP, training); // (B, nh, T, T)
+            NDArray context = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, (long) numHeads * headSize); // (B, T, H)
+            return outLin.forward(context, training); // (B, T, H)
+        }
+
+        private NDArray splitHeads(NDArray x, long b, long t) {
+            return x.reshape(b, t, numHeads, headSize).transpose(0, 2, 1, 3); // (B, nh, T, hs)
+        }
+    }
+
+    /** TransformerBlock: attention, residual, sa_layer_norm; FFN, dropout, residual, output_layer_norm. */
+    static final class Block {
+        final Attention attention;
+        final LayerNorm saLayerNorm;
+        final Linear lin1; // ffn.lin1, H -> I
+        final Linear lin2; // ffn.lin2, I -> H
+        final LayerNorm outputLayerNorm;
+        final String act;
+        final double dropoutP;
+
+        Block(ParameterStore s, String p, DistilBertConfig c) {
+            attention = new Attention(s, p + "attention.", c);
+            saLayerNorm = new LayerNorm(s, p + "sa_layer_norm", c.dim(), DistilBertConfig.LAYER_NORM_EPS);
+            lin1 = new Linear(s, p + "ffn.lin1", c.dim(), c.hiddenDim(), true, c.initializerRange());
+            lin2 = new Linear(s, p + "ffn.lin2", c.hiddenDim(), c.dim(), true, c.initializerRange());
+            outputLayerNorm = new LayerNorm(s, p + "output_layer_norm", c.dim(), DistilBertConfig.LAYER_NORM_EPS);
+            act = c.activation();
+            dropoutP = c.dropout();
+        }
+
+        /** x (B, T, H) -> (B, T, H). */
+        NDArray forward(NDArray x, NDArray mask, boolean training) {
+            NDArray sa = saLayerNorm.forward(attention.forward(x, mask, training).add(x)); // (B, T, H)
+            NDArray ffn = lin2.forward(activation(act, lin1.forward(sa, training)), training); // (B, T, H)
+            return outputLayerNorm.forward(dropout(ffn, dropoutP, training).add(sa)); // (B, T, H)
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private final DistilBertConfig config;
+    private final String prefix;
+    private final Embeddings embeddings;
+    private final List<Block> layers = new ArrayList<>();
+
+    /** @param prefix "" for a bare DistilBertModel, "distilbert." inside DistilBertForSequenceClassification */
+    public DistilBert(ParameterStore store, String prefix, DistilBertConfig config) {
+        this.config = config;
+        this.prefix = prefix;
+        this.embeddings = new Embeddings(store, prefix + "embeddings.", config);
+        for (int i = 0; i < config.nLayers(); i++) {
+            layers.add(new Block(store, prefix + "transformer.layer." + i + ".", config));
+        }
+    }
+
+    @Override
+    public EncoderOutput forward(EncoderInput in, boolean training) {
+        NDArray x = embeddings.forward(in.inputIds(), training); // (B, T, H)
+        NDArray mask = Bert.additiveMask(in.attentionMask()); // (B, 1, 1, T)
+        for (Block block : layers) {
+            x = block.forward(x, mask, training); // (B, T, H)
+        }
+        return new EncoderOutput(x, null);
+    }
+
+    @Override
+    public DistilBertConfig config() {
+        return config;
+    }
+
+    @Override
+    public List<Linear> linears() {
+        List<Linear> out = new ArrayList<>();
+        for (Block b : layers) {
+            out.addAll(List.of(b.attention.qLin, b.attention.kLin, b.attention.vLin, b.attention.outLin, b.lin1, b.lin2));
+        }
+        return out;
+    }
+
+    @Override
+    public String basePrefix() {
+        return "distilbert.";
+    }
+
+    @Override
+    public String prefix() {
+        return prefix;
+    }
+
+    @Override
+    public String layerPrefix(int i) {
+        return prefix + "transformer.layer." + i + ".";
+    }
+
+    @Override
+    public String embeddingsPrefix() {
+        return prefix + "embeddings.";
+    }
+
+    @Override
+    public boolean isIgnorableKey(String key) {
+        // DistilBertForMaskedLM's vocabulary head, and the position_ids buffer.
+        return key.endsWith("embeddings.position_ids") || key.startsWith("vocab_transform.")
+                || key.startsWith("vocab_layer_norm.") || key.startsWith("vocab_projector.");
+    }
+}

@@ -1,0 +1,30 @@
+package org.finetune4j.models;
+
+import java.util.List;
+import org.finetune4j.config.EncoderConfig;
+import org.finetune4j.nn.Linear;
+
+/** A BERT-family encoder: what a classifier, LoRA and the freezing strategies need to know of it. */
+public interface Encoder {
+    EncoderConfig config();
+
+    EncoderOutput forward(EncoderInput input, boolean training);
+
+    /** Every linear layer of the encoder, by module path (the targets LoRA can wrap). */
+    List<Linear> linears();
+
+    /** The key prefix of the encoder inside a classification checkpoint: "bert.", "distilbert.", "roberta.". */
+    String basePrefix();
+
+    /** The prefix of this encoder's own parameter names: {@link #basePrefix()} inside a classifier, "" alone. */
+    String prefix();
+
+    /** The parameter-name prefix of layer i (0 = lowest), e.g. "bert.encoder.layer.3.". */
+    String layerPrefix(int i);
+
+    /** The parameter-name prefix of the embeddings, e.g. "bert.embeddings.". */
+    String embeddingsPrefix();
+
+    /** Checkpoint keys this encoder never uses but checkpoints often carry (buffers, pre-training heads). */
+    boolean isIgnorableKey(String key);
+}

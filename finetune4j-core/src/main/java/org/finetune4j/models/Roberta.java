@@ -1,0 +1,91 @@
+package org.finetune4j.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import java.util.ArrayList;
+import java.util.List;
+import org.finetune4j.config.BertConfig;
+import org.finetune4j.nn.Linear;
+import org.finetune4j.nn.ParameterStore;
+
+/**
+ * RoBERTa (Liu et al. 2019) as transformers' modeling_roberta.py builds it. Its layers are BERT's
+ * layers (transformers marks them "Copied from BertLayer"), so they are reused from {@link Bert}; what
+ * differs is the embeddings: position ids count only real tokens and start at padding_idx + 1
+ * (create_position_ids_from_input_ids), and the position table has a padding row.
+ */
+public final class Roberta implements Encoder {
+    private final BertConfig config;
+    private final String prefix;
+    private final Bert.Embeddings embeddings;
+    private final List<Bert.Layer> layers = new ArrayList<>();
+
+    /** @param prefix "" for a bare RobertaModel, "roberta." inside RobertaForSequenceClassification */
+    public Roberta(ParameterStore store, String prefix, BertConfig config) {
+        if (!config.modelType().equals("roberta")) {
+            throw new IllegalArgumentException("Roberta needs model_type roberta, got " + config.modelType());
+        }
+        this.config = config;
+        this.prefix = prefix;
+        this.embeddings = new Bert.Embeddings(store, prefix + "embeddings.", config);
+        for (int i = 0; i < config.numLayers(); i++) {
+            layers.add(new Bert.Layer(store, prefix + "encoder.layer." + i + ".", config));
+        }
+    }
+
+    @Override
+    public EncoderOutput forward(EncoderInput in, boolean training) {
+        NDArray ids = in.inputIds(); // (B, T)
+        NDArray positions = positionIds(ids, config.padTokenId()); // (B, T)
+        NDArray x = embeddings.forward(ids, positions, in.tokenTypeIds(), training); // (B, T, H)
+        NDArray mask = Bert.additiveMask(in.attentionMask()); // (B, 1, 1, T)
+        for (Bert.Layer layer : layers) {
+            x = layer.forward(x, mask, training); // (B, T, H)
+        }
+        return new EncoderOutput(x, null);
+    }
+
+    /** cumsum(ids != pad) * (ids != pad) + pad: real tokens get pad+1, pad+2, ...; padding gets pad. */
+    static NDArray positionIds(NDArray ids, int pad) {
+        NDArray real = ids.neq(pad).toType(DataType.INT64, false); // (B, T)
+        return real.cumSum(1).mul(real).add(pad); // (B, T)
+    }
+
+    @Override
+    public BertConfig config() {
+        return config;
+    }
+
+    @Override
+    public List<Linear> linears() {
+        List<Linear> out = new ArrayList<>();
+        layers.forEach(l -> l.collectLinears(out));
+        return out;
+    }
+
+    @Override
+    public String basePrefix() {
+        return "roberta.";
+    }
+
+    @Override
+    public String prefix() {
+        return prefix;
+    }
+
+    @Override
+    public String layerPrefix(int i) {
+        return prefix + "encoder.layer." + i + ".";
+    }
+
+    @Override
+    public String embeddingsPrefix() {
+        return prefix + "embeddings.";
+    }
+
+    @Override
+    public boolean isIgnorableKey(String key) {
+        // RobertaModel's pooler (unused by RobertaForSequenceClassification), the LM head, buffers.
+        return key.endsWith("embeddings.position_ids") || key.contains("pooler.dense.") || key.startsWith("lm_head.");
+    }
+}

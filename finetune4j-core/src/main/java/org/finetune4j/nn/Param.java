@@ -1,0 +1,71 @@
+package org.finetune4j.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * One named parameter. The name is the Hugging Face state-dict key (for example
+ * {@code bert.encoder.layer.0.attention.self.query.weight}); the array lives in the owning
+ * {@link ParameterStore}'s long-lived manager and is replaced, not mutated, when weights are loaded.
+ */
+public final class Param {
+    private final String name;
+    private final Shape shape;
+    private final Init init;
+    private NDArray array;
+    private boolean trainable = true;
+
+    Param(String name, Shape shape, Init init) {
+        this.name = name;
+        this.shape = shape;
+        this.init = init;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Shape shape() {
+        return shape;
+    }
+
+    public Init init() {
+        return init;
+    }
+
+    /** The current value; throws if the store has not been materialised yet. */
+    public NDArray array() {
+        if (array == null) {
+            throw new IllegalStateException("parameter " + name + " has no value yet: load or initialise the model first");
+        }
+        return array;
+    }
+
+    public boolean hasArray() {
+        return array != null;
+    }
+
+    void setArray(NDArray a) {
+        if (array != null && array != a) {
+            array.close();
+        }
+        array = a;
+    }
+
+    public boolean trainable() {
+        return trainable;
+    }
+
+    void setTrainable(boolean trainable) {
+        this.trainable = trainable;
+    }
+
+    public long numel() {
+        return shape.size();
+    }
+
+    @Override
+    public String toString() {
+        return name + shape;
+    }
+}
