@@ -1,0 +1,303 @@
+package org.finetune4j.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.finetune4j.config.EncoderConfig;
+import org.finetune4j.config.HeadConfig;
+import org.finetune4j.config.ModelConfig;
+import org.finetune4j.config.ProblemType;
+import org.finetune4j.io.CheckpointException;
+import org.finetune4j.io.HostTensor;
+import org.finetune4j.io.WeightFiles;
+import org.finetune4j.nn.Param;
+import org.finetune4j.testing.TestBatches;
+import org.finetune4j.testing.TinyModels;
+import org.finetune4j.text.TextTokenizer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Tiny random models of each architecture: names, shapes, save/load, masking, dropout, memory. */
+class ArchitecturesTest {
+    static final List<String> TEXTS = List.of("a short one", "Forest fire near La Ronge Sask. Canada",
+            "13,000 people receive #wildfires evacuation orders in California", "ok");
+    static NDManager manager;
+    static TextTokenizer tokenizer;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void setUp(@TempDir Path tokDir) {
+        manager = NDManager.newBaseManager();
+        TinyModels.writeTokenizer(tokDir);
+        tokenizer = TextTokenizer.load(tokDir, 0);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        tokenizer.close();
+        manager.close();
+    }
+
+    static ModelConfig classifier(String type) {
+        EncoderConfig enc = TinyModels.of(type);
+        return ModelConfig.encoderOnly(enc).withClassifier(List.of("neg", "pos", "neutral"), ProblemType.SINGLE_LABEL,
+                HeadConfig.standard(enc));
+    }
+
+    private static List<String> layerKeys(String p, String... names) {
+        List<String> out = new ArrayList<>();
+        for (String n : names) {
+            out.add(p + n + ".weight");
+            out.add(p + n + ".bias");
+        }
+        return out;
+    }
+
+    /** The state-dict keys transformers' XForSequenceClassification has, written out by hand. */
+    static List<String> expectedKeys(String type) {
+        List<String> k = new ArrayList<>();
+        switch (type) {
+            case "bert", "roberta" -> {
+                String b = type + ".";
+                k.addAll(List.of(b + "embeddings.word_embeddings.weight", b + "embeddings.position_embeddings.weight",
+                        b + "embeddings.token_type_embeddings.weight", b + "embeddings.LayerNorm.weight",
+                        b + "embeddings.LayerNorm.bias"));
+                for (int i = 0; i < 2; i++) {
+                    k.addAll(layerKeys(b + "encoder.layer." + i + ".", "attention.self.query", "attention.self.key",
+                            "attention.self.value", "attention.output.dense", "attention.output.LayerNorm",
+                            "intermediate.dense", "output.dense", "output.LayerNorm"));
+                }
+                if (type.equals("bert")) {
+                    k.addAll(layerKeys(b + "pooler.", "dense"));
+                    k.addAll(layerKeys("", "classifier"));
+                } else {
+                    k.addAll(layerKeys("classifier.", "dense", "out_proj"));
+                }
+            }
+            case "distilbert" -> {
+                k.addAll(List.of("distilbert.embeddings.word_embeddings.weight", "distilbert.embeddings.position_embeddings.weight",
+                        "distilbert.embeddings.LayerNorm.weight", "distilbert.embeddings.LayerNorm.bias"));
+                for (int i = 0; i < 2; i++) {
+                    k.addAll(layerKeys("distilbert.transformer.layer." + i + ".", "attention.q_lin", "attention.k_lin",
+                            "attention.v_lin", "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm"));
+                }
+                k.addAll(layerKeys("", "pre_classifier", "classifier"));
+            }
+            default -> throw new IllegalArgumentException(type);
+        }
+        return k;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    void parameterNamesAreTheTransformersStateDictKeys(String type) {
+        try (TransformerModel m = TransformerModel.random(classifier(type), manager, 1)) {
+            assertEquals(new java.util.TreeSet<>(expectedKeys(type)), new java.util.TreeSet<>(m.parameters().params().keySet()));
+            // Linear weights are stored (out, in) as torch.nn.Linear stores them.
+            String q = type.equals("distilbert") ? "distilbert.transformer.layer.0.ffn.lin1.weight"
+                    : type + ".encoder.layer.0.intermediate.dense.weight";
+            assertArrayEquals(new long[] {37, 32}, m.parameters().get(q).shape().getShape());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    void saveLoadRoundTripIsBitIdentical(String type) {
+        ModelConfig cfg = classifier(type);
+        try (NDManager batch = manager.newSubManager();
+                TransformerModel m = TransformerModel.random(cfg, manager, 7)) {
+            EncoderInput in = TestBatches.encode(batch, tokenizer, TEXTS, cfg.encoder().padTokenId(), 0);
+            float[] before = m.logits(in, false).toFloatArray();
+            m.save(dir);
+            TransformerModel.Loaded loaded = TransformerModel.load(dir, manager);
+            try (TransformerModel back = loaded.model()) {
+                assertTrue(loaded.report().clean(), loaded.report().summary());
+                Map<String, HostTensor> a = m.parameters().stateDict(k -> true);
+                Map<String, HostTensor> b = back.parameters().stateDict(k -> true);
+                assertEquals(a.keySet(), b.keySet());
+                a.forEach((k, v) -> assertTrue(v.sameAs(b.get(k)), k));
+                assertArrayEquals(before, back.logits(in, false).toFloatArray(), 0f);
+                assertEquals(cfg.labels(), back.config().labels());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    void paddingDoesNotChangeRealTokenOutputs(String type) {
+        ModelConfig cfg = classifier(type);
+        int pad = cfg.encoder().padTokenId();
+        try (NDManager batch = manager.newSubManager();
+                TransformerModel m = TransformerModel.random(cfg, manager, 3)) {
+            int[] len = TestBatches.lengths(tokenizer, TEXTS);
+            EncoderInput tight = TestBatches.encode(batch, tokenizer, TEXTS, pad, 0);
+            EncoderInput loose = TestBatches.encode(batch, tokenizer, TEXTS, pad, 40);
+            NDArray a = m.encode(tight, false).lastHiddenState();
+            NDArray b = m.encode(loose, false).lastHiddenState();
+            for (int i = 0; i < TEXTS.size(); i++) {
+                NDArray ra = a.get(i + ", :" + len[i] + ", :");
+                NDArray rb = b.get(i + ", :" + len[i] + ", :");
+                assertTrue(TestBatches.maxAbsDiff(ra, rb) <= 1e-5, type + " row " + i + ": " + TestBatches.maxAbsDiff(ra, rb));
+                // Each row alone, unpadded, gives the same as inside the padded batch.
+                EncoderInput single = TestBatches.encode(batch, tokenizer, List.of(TEXTS.get(i)), pad, 0);
+                NDArray rs = m.encode(single, false).lastHiddenState().get(0);
+                assertTrue(TestBatches.maxAbsDiff(ra, rs) <= 1e-5, type + " row " + i + " alone");
+            }
+            assertTrue(TestBatches.maxAbsDiff(m.logits(tight, false), m.logits(loose, false)) <= 1e-5);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    void dropoutOnlyWhileTraining(String type) {
+        ModelConfig cfg = classifier(type);
+        try (NDManager batch = manager.newSubManager();
+                TransformerModel m = TransformerModel.random(cfg, manager, 5)) {
+            EncoderInput in = TestBatches.encode(batch, tokenizer, TEXTS, cfg.encoder().padTokenId(), 0);
+            float[] e1 = m.logits(in, false).toFloatArray();
+            float[] e2 = m.logits(in, false).toFloatArray();
+            assertArrayEquals(e1, e2, 0f, "inference is deterministic");
+            float[] t1 = m.logits(in, true).toFloatArray();
+            float[] t2 = m.logits(in, true).toFloatArray();
+            assertNotEquals(java.util.Arrays.toString(t1), java.util.Arrays.toString(t2), "dropout active in training");
+            assertNotEquals(java.util.Arrays.toString(e1), java.util.Arrays.toString(t1));
+        }
+    }
+
+    /** No op on a parameter may attach its result to the long-lived parameter memory (DJL-NOTES.md). */
+    @ParameterizedTest
+    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    void forwardAndBackwardLeaveNoArraysInParameterMemory(String type) {
+        ModelConfig cfg = classifier(type);
+        try (TransformerModel m = TransformerModel.random(cfg, manager, 5)) {
+            m.parameters().params().values().forEach(p -> p.array().setRequiresGradient(true));
+            int before = ((ai.djl.ndarray.BaseNDManager) m.manager()).getManagedArrays().size();
+            for (int step = 0; step < 3; step++) {
+                try (NDManager batch = manager.newSubManager()) {
+                    EncoderInput in = TestBatches.encode(batch, tokenizer, TEXTS, cfg.encoder().padTokenId(), 0);
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray loss = m.logits(in, true).logSoftmax(-1).get(":, 0").neg().mean();
+                        gc.backward(loss);
+                    }
+                }
+            }
+            assertEquals(before, ((ai.djl.ndarray.BaseNDManager) m.manager()).getManagedArrays().size());
+        }
+    }
+
+    @Test
+    void bareEncoderLoadsIntoAClassifierWithANewHead() {
+        ModelConfig bare = ModelConfig.encoderOnly(TinyModels.bert());
+        try (TransformerModel base = TransformerModel.random(bare, manager, 11)) {
+            base.save(dir);
+            TransformerModel.Loaded l = TransformerModel.fromPretrained(dir, manager,
+                    c -> c.withClassifier(List.of("a", "b"), ProblemType.SINGLE_LABEL, HeadConfig.standard(c.encoder())), true, 3);
+            try (TransformerModel clf = l.model()) {
+                assertEquals(List.of("classifier.weight", "classifier.bias"), l.report().missing());
+                assertTrue(l.report().summary().contains("newly initialized"));
+                HostTensor src = base.parameters().stateDict(k -> k.equals("encoder.layer.1.output.dense.weight"))
+                        .get("encoder.layer.1.output.dense.weight");
+                assertTrue(src.sameAs(ParamsView.get(clf, "bert.encoder.layer.1.output.dense.weight")));
+            }
+        }
+    }
+
+    @Test
+    void classifierLoadsAsABareEncoderDroppingItsHead() {
+        try (TransformerModel clf = TransformerModel.random(classifier("distilbert"), manager, 2)) {
+            clf.save(dir);
+            TransformerModel.Loaded l = TransformerModel.fromPretrained(dir, manager,
+                    c -> ModelConfig.encoderOnly(c.encoder()), true, 0);
+            try (TransformerModel enc = l.model()) {
+                assertTrue(l.report().missing().isEmpty());
+                assertEquals(List.of("pre_classifier.weight", "pre_classifier.bias", "classifier.weight", "classifier.bias"),
+                        l.report().ignored());
+                assertTrue(ParamsView.get(clf, "distilbert.transformer.layer.0.attention.q_lin.weight")
+                        .sameAs(ParamsView.get(enc, "transformer.layer.0.attention.q_lin.weight")));
+            }
+        }
+    }
+
+    @Test
+    void legacyLayerNormNamesGammaBetaLoad() {
+        ModelConfig bare = ModelConfig.encoderOnly(TinyModels.bert());
+        try (TransformerModel base = TransformerModel.random(bare, manager, 4)) {
+            Map<String, HostTensor> sd = new java.util.LinkedHashMap<>();
+            base.parameters().stateDict(k -> true).forEach((k, v) -> sd.put(
+                    k.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta"), v));
+            WeightFiles.write(dir, sd, WeightFiles.DEFAULT_MAX_SHARD_BYTES);
+            bare.write(dir);
+            TransformerModel.Loaded l = TransformerModel.load(dir, manager);
+            try (TransformerModel back = l.model()) {
+                assertTrue(l.report().clean(), l.report().summary());
+                assertTrue(sd.get("embeddings.LayerNorm.gamma").sameAs(ParamsView.get(back, "embeddings.LayerNorm.weight")));
+            }
+        }
+    }
+
+    @Test
+    void strictLoadingReportsMissingUnexpectedAndMismatchedKeys() {
+        ModelConfig cfg = classifier("bert");
+        try (TransformerModel m = TransformerModel.random(cfg, manager, 1)) {
+            Map<String, HostTensor> sd = m.parameters().stateDict(k -> true);
+            cfg.write(dir);
+
+            Map<String, HostTensor> missing = new java.util.LinkedHashMap<>(sd);
+            missing.remove("bert.encoder.layer.1.attention.self.key.weight");
+            WeightFiles.write(dir, missing, WeightFiles.DEFAULT_MAX_SHARD_BYTES);
+            CheckpointException e = assertThrows(CheckpointException.class, () -> TransformerModel.load(dir, manager));
+            assertTrue(e.getMessage().contains("bert.encoder.layer.1.attention.self.key.weight"), e.getMessage());
+
+            Map<String, HostTensor> extra = new java.util.LinkedHashMap<>(sd);
+            extra.put("bert.encoder.layer.9.output.dense.weight", HostTensor.ofFloats(new float[] {1}, 1));
+            WeightFiles.write(dir, extra, WeightFiles.DEFAULT_MAX_SHARD_BYTES);
+            e = assertThrows(CheckpointException.class, () -> TransformerModel.load(dir, manager));
+            assertTrue(e.getMessage().contains("bert.encoder.layer.9.output.dense.weight"), e.getMessage());
+
+            Map<String, HostTensor> wrong = new java.util.LinkedHashMap<>(sd);
+            wrong.put("classifier.weight", HostTensor.ofFloats(new float[64], 2, 32));
+            WeightFiles.write(dir, wrong, WeightFiles.DEFAULT_MAX_SHARD_BYTES);
+            e = assertThrows(CheckpointException.class, () -> TransformerModel.load(dir, manager));
+            assertTrue(e.getMessage().contains("\"classifier.weight\": checkpoint shape [2, 32], model shape [3, 32]"),
+                    e.getMessage());
+
+            Map<String, HostTensor> ints = new java.util.LinkedHashMap<>(sd);
+            ints.put("classifier.bias", HostTensor.ofLongs(new long[] {1, 2, 3}, 3));
+            WeightFiles.write(dir, ints, WeightFiles.DEFAULT_MAX_SHARD_BYTES);
+            e = assertThrows(CheckpointException.class, () -> TransformerModel.load(dir, manager));
+            assertTrue(e.getMessage().contains("classifier.bias") && e.getMessage().contains("I64"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aTokenizerLargerThanTheVocabularyIsRefused() {
+        CheckpointException e = assertThrows(CheckpointException.class, () -> tokenizer.checkCompatible(1000, "m/"));
+        assertTrue(e.getMessage().contains("30522") && e.getMessage().contains("1000"), e.getMessage());
+        tokenizer.checkCompatible(TinyModels.VOCAB, "m/");
+    }
+
+    /** Test access to one parameter's value. */
+    static final class ParamsView {
+        static HostTensor get(TransformerModel m, String key) {
+            Param p = m.parameters().get(key);
+            return org.finetune4j.nn.ParameterStore.toHost(p.array());
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package org.finetune4j.text;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import org.finetune4j.io.CheckpointException;
+import org.finetune4j.testing.TinyModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TextTokenizerTest {
+    static final List<String> TEXTS = List.of("Hello, World!", "Forest fire near La Ronge Sask. Canada",
+            "Café naïve résumé — ¿qué?", "東京 is big", "unaffable tokenization", "#wildfires @user http://t.co/abc",
+            "   spaces\tand\nnewlines  ");
+
+    @Test
+    void vocabTxtAloneTokenisesLikeTokenizerJson(@TempDir Path a, @TempDir Path b) throws Exception {
+        TinyModels.writeTokenizer(a);
+        // Recover vocab.txt (id order) from tokenizer.json, as a checkpoint without tokenizer.json would ship it.
+        JsonNode vocab = new ObjectMapper().readTree(a.resolve("tokenizer.json").toFile()).path("model").path("vocab");
+        TreeMap<Integer, String> byId = new TreeMap<>();
+        vocab.fields().forEachRemaining(e -> byId.put(e.getValue().asInt(), e.getKey()));
+        Files.write(b.resolve("vocab.txt"), new ArrayList<>(byId.values()));
+        Files.writeString(b.resolve("tokenizer_config.json"), "{\"do_lower_case\": true}");
+        try (TextTokenizer fromJson = TextTokenizer.load(a, 0); TextTokenizer fromVocab = TextTokenizer.load(b, 0)) {
+            assertEquals(fromJson.vocabSize(), fromVocab.vocabSize());
+            for (String t : TEXTS) {
+                assertArrayEquals(fromJson.encode(t).ids(), fromVocab.encode(t).ids(), t);
+            }
+            Tokenized pair = fromVocab.encode("first part", "second part");
+            assertArrayEquals(fromJson.encode("first part", "second part").ids(), pair.ids());
+            assertArrayEquals(new long[] {0, 0, 0, 0, 1, 1, 1}, pair.typeIds());
+        }
+    }
+
+    @Test
+    void truncationKeepsSpecialTokens(@TempDir Path a) {
+        TinyModels.writeTokenizer(a);
+        try (TextTokenizer t = TextTokenizer.load(a, 6)) {
+            Tokenized full = t.withMaxLength(0).encode("one two three four five six seven");
+            Tokenized cut = t.encode("one two three four five six seven");
+            assertEquals(9, full.length());
+            assertFalse(full.truncated());
+            assertEquals(6, cut.length());
+            assertTrue(cut.truncated());
+            assertEquals(101, cut.ids()[0], "[CLS] kept");
+            assertEquals(102, cut.ids()[5], "[SEP] kept at the end");
+            assertArrayEquals(java.util.Arrays.copyOfRange(full.ids(), 1, 5), java.util.Arrays.copyOfRange(cut.ids(), 1, 5));
+            assertEquals(6, t.encode("a b c d e f g h", "i j k l m n").length(), "pairs truncated longest-first");
+        }
+    }
+
+    @Test
+    void missingOrBrokenTokenizerIsAClearError(@TempDir Path a) throws Exception {
+        CheckpointException e = assertThrows(CheckpointException.class, () -> TextTokenizer.load(a, 0));
+        assertTrue(e.getMessage().contains("no tokenizer.json or vocab.txt"), e.getMessage());
+        Files.writeString(a.resolve("tokenizer.json"), "{\"version\": \"1.0\"}");
+        e = assertThrows(CheckpointException.class, () -> TextTokenizer.load(a, 0));
+        assertTrue(e.getMessage().contains("no \"model\" section"), e.getMessage());
+    }
+}
