@@ -225,6 +225,11 @@ public final class Bert implements Encoder {
         return pooler != null;
     }
 
+    /** The pooler alone, on first-token states: (B, H) -> (B, H). */
+    public NDArray applyPooler(NDArray firstToken, boolean training) {
+        return pooler.dense.forward(firstToken, training).tanh(); // (B, H)
+    }
+
     @Override
     public String basePrefix() {
         return "bert.";

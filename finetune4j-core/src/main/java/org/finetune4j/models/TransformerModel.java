@@ -173,6 +173,32 @@ public final class TransformerModel implements AutoCloseable {
         return Pooler.pool(config.head().pooling(), encoder.forward(in, training), in.attentionMask());
     }
 
+    /**
+     * Whether the head reads BERT's pooler. When the pooler is also being trained (it was newly
+     * initialised), cached features must stop before it: see {@link #cacheableFeatures}.
+     */
+    public boolean usesPooler() {
+        return config.isClassifier() && config.head().pooling() == Pooling.POOLER;
+    }
+
+    /**
+     * The part of the forward pass that a frozen-backbone run never changes, for caching: the pooled
+     * features, or, when {@code poolerTrains}, the first-token states the pooler reads. -> (B, H).
+     */
+    public NDArray cacheableFeatures(EncoderInput in, boolean poolerTrains) {
+        EncoderOutput out = encoder.forward(in, false);
+        if (poolerTrains && usesPooler()) {
+            return out.lastHiddenState().get(":, 0, :"); // (B, H)
+        }
+        return Pooler.pool(config.head().pooling(), out, in.attentionMask()); // (B, H)
+    }
+
+    /** The trainable rest of {@link #cacheableFeatures}: cached (B, H) -> logits (B, C). */
+    public NDArray logitsFromCached(NDArray cached, boolean poolerTrains, boolean training) {
+        NDArray features = poolerTrains && usesPooler() ? ((Bert) encoder).applyPooler(cached, training) : cached; // (B, H)
+        return headForward(features, training);
+    }
+
     /** The head alone: features (B, H) -> logits (B, C). */
     public NDArray headForward(NDArray features, boolean training) {
         requireHead();

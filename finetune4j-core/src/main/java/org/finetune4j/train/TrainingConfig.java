@@ -1,0 +1,249 @@
+package org.finetune4j.train;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * How to train, with transformers' TrainingArguments names (snake_case in training_args.json) and
+ * defaults, except where a command-line tool needs another default (each such field says so).
+ * Built with {@link #builder()}; validated when built; written beside every run and checkpoint.
+ */
+public record TrainingConfig(
+        /* What trains. */
+        String strategy, // full | frozen | partial | lora
+        int frozenLayers, // partial: the embeddings and this many lowest layers are frozen
+        /* Data. */
+        int maxLength, // truncation length in tokens; not a TrainingArguments field (tokenizer's max_length)
+        boolean groupByLength, // HF default false; ours true: same model quality, far less padding (BENCHMARKS.md)
+        /* Loop. */
+        int numTrainEpochs,
+        int perDeviceTrainBatchSize,
+        int perDeviceEvalBatchSize,
+        int gradientAccumulationSteps,
+        /* Optimizer and schedule. */
+        double learningRate,
+        double weightDecay,
+        double adamBeta1,
+        double adamBeta2,
+        double adamEpsilon,
+        double maxGradNorm,
+        String lrSchedulerType,
+        double warmupRatio,
+        long warmupSteps, // when > 0 it wins over warmup_ratio, as in the Trainer
+        /* Loss. */
+        double labelSmoothingFactor,
+        String classWeights, // none | balanced | comma-separated weights in label-id order
+        /* Evaluation, checkpoints, best model. */
+        String evalStrategy, // HF default "no"; ours "epoch": a CLI run should report validation metrics
+        long evalSteps,
+        long loggingSteps, // HF 500; ours 50: small datasets have few hundred steps
+        Integer saveTotalLimit, // null keeps every checkpoint (HF default); the best is always kept
+        boolean loadBestModelAtEnd, // HF default false; ours true
+        String metricForBestModel, // "loss" (HF default when best-at-end) or a metric name: f1, accuracy, macro_f1, ...
+        Integer earlyStoppingPatience, // null: no early stopping (EarlyStoppingCallback's early_stopping_patience)
+        double earlyStoppingThreshold,
+        boolean tuneThreshold, // binary tasks: pick the decision threshold that maximises validation F1
+        /* Reproducibility. */
+        long seed) {
+
+    public static final Set<String> STRATEGIES = Set.of("full", "frozen", "partial", "lora");
+    public static final Set<String> EVAL_STRATEGIES = Set.of("no", "epoch", "steps");
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    public TrainingConfig {
+        require(STRATEGIES.contains(strategy), "strategy must be one of " + sorted(STRATEGIES) + ", got \"" + strategy + "\"");
+        require(frozenLayers >= 0, "frozen_layers must be >= 0");
+        require(maxLength >= 2, "max_length must be at least 2 (room for [CLS] and [SEP])");
+        require(numTrainEpochs >= 1, "num_train_epochs must be >= 1");
+        require(perDeviceTrainBatchSize >= 1 && perDeviceEvalBatchSize >= 1, "batch sizes must be >= 1");
+        require(gradientAccumulationSteps >= 1, "gradient_accumulation_steps must be >= 1");
+        require(learningRate > 0 && Double.isFinite(learningRate), "learning_rate must be a positive number");
+        require(weightDecay >= 0, "weight_decay must be >= 0");
+        require(adamBeta1 >= 0 && adamBeta1 < 1 && adamBeta2 >= 0 && adamBeta2 < 1, "adam betas must be in [0, 1)");
+        require(adamEpsilon > 0, "adam_epsilon must be > 0");
+        require(maxGradNorm >= 0, "max_grad_norm must be >= 0 (0 disables clipping)");
+        require(LrSchedule.TYPES.contains(lrSchedulerType), "lr_scheduler_type must be one of " + sorted(LrSchedule.TYPES));
+        require(warmupRatio >= 0 && warmupRatio < 1, "warmup_ratio must be in [0, 1)");
+        require(warmupSteps >= 0, "warmup_steps must be >= 0");
+        require(labelSmoothingFactor >= 0 && labelSmoothingFactor < 1, "label_smoothing_factor must be in [0, 1)");
+        require(classWeights.equals("none") || classWeights.equals("balanced") || parseWeights(classWeights) != null,
+                "class_weights must be none, balanced, or comma-separated positive numbers");
+        require(EVAL_STRATEGIES.contains(evalStrategy), "eval_strategy must be one of " + sorted(EVAL_STRATEGIES));
+        require(!evalStrategy.equals("steps") || evalSteps >= 1, "eval_strategy steps needs eval_steps >= 1");
+        require(loggingSteps >= 1, "logging_steps must be >= 1");
+        require(saveTotalLimit == null || saveTotalLimit >= 1, "save_total_limit must be >= 1");
+        require(earlyStoppingPatience == null || earlyStoppingPatience >= 1, "early_stopping_patience must be >= 1");
+        require(earlyStoppingPatience == null || !evalStrategy.equals("no"), "early stopping needs evaluation (eval_strategy epoch or steps)");
+        require(!loadBestModelAtEnd || !evalStrategy.equals("no") , "load_best_model_at_end needs evaluation (eval_strategy epoch or steps)");
+        require(earlyStoppingThreshold >= 0, "early_stopping_threshold must be >= 0");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    private static String sorted(Set<String> s) {
+        return String.join(", ", new java.util.TreeSet<>(s));
+    }
+
+    /** Explicit class weights from "1,2.5,..." or null when the text is not such a list. */
+    public static float[] parseWeights(String text) {
+        String[] parts = text.split(",");
+        float[] w = new float[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                w[i] = Float.parseFloat(parts[i].trim());
+                if (!(w[i] > 0) || !Float.isFinite(w[i])) {
+                    return null;
+                }
+            }
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        return w;
+    }
+
+    /** Whether a larger value of metric_for_best_model is better (loss: no), as the Trainer infers it. */
+    public boolean greaterIsBetter() {
+        return !metricForBestModel.endsWith("loss");
+    }
+
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(this) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static TrainingConfig fromJson(String json) {
+        try {
+            return JSON.readValue(json, TrainingConfig.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not a valid training_args.json: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.strategy = strategy;
+        b.frozenLayers = frozenLayers;
+        b.maxLength = maxLength;
+        b.groupByLength = groupByLength;
+        b.numTrainEpochs = numTrainEpochs;
+        b.perDeviceTrainBatchSize = perDeviceTrainBatchSize;
+        b.perDeviceEvalBatchSize = perDeviceEvalBatchSize;
+        b.gradientAccumulationSteps = gradientAccumulationSteps;
+        b.learningRate = learningRate;
+        b.weightDecay = weightDecay;
+        b.adamBeta1 = adamBeta1;
+        b.adamBeta2 = adamBeta2;
+        b.adamEpsilon = adamEpsilon;
+        b.maxGradNorm = maxGradNorm;
+        b.lrSchedulerType = lrSchedulerType;
+        b.warmupRatio = warmupRatio;
+        b.warmupSteps = warmupSteps;
+        b.labelSmoothingFactor = labelSmoothingFactor;
+        b.classWeights = classWeights;
+        b.evalStrategy = evalStrategy;
+        b.evalSteps = evalSteps;
+        b.loggingSteps = loggingSteps;
+        b.saveTotalLimit = saveTotalLimit;
+        b.loadBestModelAtEnd = loadBestModelAtEnd;
+        b.metricForBestModel = metricForBestModel;
+        b.earlyStoppingPatience = earlyStoppingPatience;
+        b.earlyStoppingThreshold = earlyStoppingThreshold;
+        b.tuneThreshold = tuneThreshold;
+        b.seed = seed;
+        return b;
+    }
+
+    /** Fluent construction with the defaults documented on the record's fields. */
+    public static final class Builder {
+        private String strategy = "full";
+        private int frozenLayers = 0;
+        private int maxLength = 128;
+        private boolean groupByLength = true;
+        private int numTrainEpochs = 3;
+        private int perDeviceTrainBatchSize = 8;
+        private int perDeviceEvalBatchSize = 64;
+        private int gradientAccumulationSteps = 1;
+        private double learningRate = 5e-5;
+        private double weightDecay = 0.0;
+        private double adamBeta1 = 0.9;
+        private double adamBeta2 = 0.999;
+        private double adamEpsilon = 1e-8;
+        private double maxGradNorm = 1.0;
+        private String lrSchedulerType = "linear";
+        private double warmupRatio = 0.0;
+        private long warmupSteps = 0;
+        private double labelSmoothingFactor = 0.0;
+        private String classWeights = "none";
+        private String evalStrategy = "epoch";
+        private long evalSteps = 0;
+        private long loggingSteps = 50;
+        private Integer saveTotalLimit = null;
+        private boolean loadBestModelAtEnd = true;
+        private String metricForBestModel = "loss";
+        private Integer earlyStoppingPatience = null;
+        private double earlyStoppingThreshold = 0.0;
+        private boolean tuneThreshold = false;
+        private long seed = 42;
+
+        public Builder strategy(String v) { strategy = v; return this; }
+        public Builder frozenLayers(int v) { frozenLayers = v; return this; }
+        public Builder maxLength(int v) { maxLength = v; return this; }
+        public Builder groupByLength(boolean v) { groupByLength = v; return this; }
+        public Builder epochs(int v) { numTrainEpochs = v; return this; }
+        public Builder batchSize(int v) { perDeviceTrainBatchSize = v; return this; }
+        public Builder evalBatchSize(int v) { perDeviceEvalBatchSize = v; return this; }
+        public Builder gradientAccumulationSteps(int v) { gradientAccumulationSteps = v; return this; }
+        public Builder learningRate(double v) { learningRate = v; return this; }
+        public Builder weightDecay(double v) { weightDecay = v; return this; }
+        public Builder adamBetas(double b1, double b2) { adamBeta1 = b1; adamBeta2 = b2; return this; }
+        public Builder adamEpsilon(double v) { adamEpsilon = v; return this; }
+        public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
+        public Builder lrSchedulerType(String v) { lrSchedulerType = v; return this; }
+        public Builder warmupRatio(double v) { warmupRatio = v; return this; }
+        public Builder warmupSteps(long v) { warmupSteps = v; return this; }
+        public Builder labelSmoothing(double v) { labelSmoothingFactor = v; return this; }
+        public Builder classWeights(String v) { classWeights = v; return this; }
+        public Builder evalStrategy(String v) { evalStrategy = v; return this; }
+        public Builder evalSteps(long v) { evalSteps = v; return this; }
+        public Builder loggingSteps(long v) { loggingSteps = v; return this; }
+        public Builder saveTotalLimit(Integer v) { saveTotalLimit = v; return this; }
+        public Builder loadBestModelAtEnd(boolean v) { loadBestModelAtEnd = v; return this; }
+        public Builder metricForBestModel(String v) { metricForBestModel = v; return this; }
+        public Builder earlyStopping(Integer patience, double threshold) {
+            earlyStoppingPatience = patience;
+            earlyStoppingThreshold = threshold;
+            return this;
+        }
+        public Builder tuneThreshold(boolean v) { tuneThreshold = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+
+        public TrainingConfig build() {
+            return new TrainingConfig(strategy, frozenLayers, maxLength, groupByLength, numTrainEpochs,
+                    perDeviceTrainBatchSize, perDeviceEvalBatchSize, gradientAccumulationSteps, learningRate, weightDecay,
+                    adamBeta1, adamBeta2, adamEpsilon, maxGradNorm, lrSchedulerType, warmupRatio, warmupSteps,
+                    labelSmoothingFactor, classWeights, evalStrategy, evalSteps, loggingSteps, saveTotalLimit,
+                    loadBestModelAtEnd, metricForBestModel, earlyStoppingPatience, earlyStoppingThreshold, tuneThreshold, seed);
+        }
+    }
+
+    /** Names accepted for metric_for_best_model (with or without the "eval_" prefix). */
+    public static final List<String> BEST_MODEL_METRICS = List.of("loss", "accuracy", "f1", "macro_f1", "weighted_f1",
+            "precision", "recall", "roc_auc", "micro_f1");
+}
