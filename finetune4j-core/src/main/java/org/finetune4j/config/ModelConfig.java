@@ -102,7 +102,11 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
     // ---------------------------------------------------------------------------------------------
 
     public static ModelConfig read(Path modelDir) {
-        Path file = modelDir.resolve(FILE);
+        return readFile(modelDir.resolve(FILE));
+    }
+
+    /** Reads a config saved under another name (an adapter directory keeps its classifier's config so). */
+    public static ModelConfig readFile(Path file) {
         String text;
         try {
             text = Files.readString(file);

@@ -1,0 +1,78 @@
+package org.finetune4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.List;
+import org.finetune4j.config.HeadConfig;
+import org.finetune4j.config.ModelConfig;
+import org.finetune4j.config.ProblemType;
+import org.finetune4j.models.TransformerModel;
+import org.finetune4j.testing.TinyModels;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelCommandsTest {
+    @TempDir
+    static Path model;
+
+    @BeforeAll
+    static void tinyModel() {
+        ModelConfig cfg = ModelConfig.encoderOnly(TinyModels.bert())
+                .withClassifier(List.of("ham", "spam"), ProblemType.SINGLE_LABEL, HeadConfig.standard(TinyModels.bert()));
+        try (NDManager m = NDManager.newBaseManager(); TransformerModel tm = TransformerModel.random(cfg, m, 1)) {
+            tm.save(model);
+        }
+        TinyModels.writeTokenizer(model);
+    }
+
+    @Test
+    void inspectDescribesTheModel() throws Exception {
+        CliRun r = CliRun.of("inspect", "--model", model.toString(), "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals("BertForSequenceClassification", j.get("architecture").asText());
+        assertEquals(2, j.get("layers").asInt());
+        assertEquals(32, j.get("hidden_size").asInt());
+        assertEquals("[\"ham\",\"spam\"]", j.get("labels").toString());
+        // 30522*32 + 64*32 + 2*32 + 2*32 embeddings; per layer 4*(32*32+32) + 2*2*32 + 32*37+37 + 37*32+32; pooler; head 2*32+2
+        long emb = 30522L * 32 + 64 * 32 + 2 * 32 + 2 * 32;
+        long layer = 4 * (32 * 32 + 32) + 2 * 2 * 32 + (32 * 37 + 37) + (37 * 32 + 32);
+        long pooler = 32 * 32 + 32;
+        long head = 2 * 32 + 2;
+        assertEquals(emb + 2 * layer + pooler + head, j.get("parameters").asLong());
+        assertEquals(head, j.get("parameters_head").asLong());
+        assertEquals(30522, j.get("tokenizer_vocab").asInt());
+    }
+
+    @Test
+    void encodePrintsOneNormalisedVectorPerText() throws Exception {
+        CliRun r = CliRun.of("encode", "--model", model.toString(), "--pooling", "mean", "--normalize", "--text", "hello world",
+                "a second, longer sentence to embed");
+        assertEquals(0, r.exitCode(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(2, lines.length);
+        for (String line : lines) {
+            JsonNode v = new ObjectMapper().readTree(line);
+            assertEquals(32, v.size());
+            double norm = 0;
+            for (JsonNode x : v) {
+                norm += x.asDouble() * x.asDouble();
+            }
+            assertEquals(1.0, Math.sqrt(norm), 1e-5);
+        }
+    }
+
+    @Test
+    void aMissingModelIsAUserErrorNotAStackTrace() {
+        CliRun r = CliRun.of("inspect", "--model", "/no/such/model");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().startsWith("error: model \"/no/such/model\""), r.err());
+        assertTrue(!r.err().contains("\tat "), "no stack trace");
+    }
+}

@@ -1,0 +1,243 @@
+package org.finetune4j.api;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.finetune4j.config.HeadConfig;
+import org.finetune4j.config.ModelConfig;
+import org.finetune4j.config.ProblemType;
+import org.finetune4j.io.CheckpointException;
+import org.finetune4j.lora.Lora;
+import org.finetune4j.models.TransformerModel;
+import org.finetune4j.text.Padding;
+import org.finetune4j.text.TextTokenizer;
+import org.finetune4j.text.Tokenized;
+
+/**
+ * A trained classifier ready to predict: {@code TextClassifier.load(dir).predict("some text")}.
+ * Loads a model directory, or a base model plus a LoRA adapter. Texts are truncated to the length the
+ * model was trained with and batched by length. Safe to share between threads.
+ */
+public final class TextClassifier implements AutoCloseable {
+    /** In an adapter directory, the classifier config (labels, head) the adapter belongs to. */
+    public static final String ADAPTER_CLASSIFIER_CONFIG = "classifier_config.json";
+    private static final double MULTI_LABEL_THRESHOLD = 0.5;
+
+    private final NDManager manager;
+    private final TransformerModel model;
+    private final TextTokenizer tokenizer;
+    private final int batchSize;
+
+    private TextClassifier(NDManager manager, TransformerModel model, TextTokenizer tokenizer, int batchSize) {
+        this.manager = manager;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.batchSize = batchSize;
+    }
+
+    /** Loads a fine-tuned model directory (config.json, model.safetensors, tokenizer.json). */
+    public static TextClassifier load(Path dir) {
+        if (Files.isRegularFile(dir.resolve(org.finetune4j.lora.LoraConfig.FILE)) && !Files.exists(dir.resolve(ModelConfig.FILE))) {
+            throw new CheckpointException(dir + " is a LoRA adapter, not a whole model: load it with its base model"
+                    + " (--model BASE --adapter " + dir + ")");
+        }
+        NDManager m = NDManager.newBaseManager();
+        try {
+            TransformerModel.Loaded l = TransformerModel.load(dir, m);
+            if (!l.model().config().isClassifier()) {
+                l.model().close();
+                throw new CheckpointException(dir + " holds a bare encoder (" + l.model().config().architecture()
+                        + "), not a classifier: fine-tune it first with ./finetune4j train");
+            }
+            return new TextClassifier(m, l.model(), tokenizer(dir, l.model().config()), 32);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /** Loads a base model and a LoRA adapter trained on it. */
+    public static TextClassifier load(Path baseDir, Path adapterDir) {
+        ModelConfig clf = adapterClassifierConfig(baseDir, adapterDir);
+        NDManager m = NDManager.newBaseManager();
+        try {
+            TransformerModel model = TransformerModel.fromPretrained(baseDir, m,
+                    base -> base.withClassifier(clf.labels(), clf.problemType(), clf.head())
+                            .withDecisionThreshold(clf.decisionThreshold()), true, 0).model();
+            try {
+                Lora.load(model, adapterDir);
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+            Path tokDir = Files.isRegularFile(adapterDir.resolve(TextTokenizer.TOKENIZER_JSON)) ? adapterDir : baseDir;
+            return new TextClassifier(m, model, tokenizer(tokDir, model.config()), 32);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The classifier an adapter belongs to: ours records it in classifier_config.json; for an adapter
+     * trained with Python PEFT, the label count is read from its saved head and the labels are named
+     * LABEL_0.. as transformers names them.
+     */
+    static ModelConfig adapterClassifierConfig(Path baseDir, Path adapterDir) {
+        Path f = adapterDir.resolve(ADAPTER_CLASSIFIER_CONFIG);
+        if (Files.isRegularFile(f)) {
+            return ModelConfig.readFile(f);
+        }
+        ModelConfig base = ModelConfig.read(baseDir);
+        if (base.isClassifier()) {
+            return base;
+        }
+        int n = Lora.savedNumLabels(adapterDir);
+        if (n <= 0) {
+            throw new CheckpointException(adapterDir + ": cannot tell how many labels the adapter's head predicts"
+                    + " (no classifier weights and no " + ADAPTER_CLASSIFIER_CONFIG + ")");
+        }
+        List<String> labels = IntStream.range(0, n).mapToObj(i -> "LABEL_" + i).toList();
+        return base.withClassifier(labels, ProblemType.SINGLE_LABEL, HeadConfig.standard(base.encoder()));
+    }
+
+    private static TextTokenizer tokenizer(Path dir, ModelConfig cfg) {
+        TextTokenizer probe = TextTokenizer.load(dir, 0);
+        int max = probe.modelMaxLength() > 0 ? probe.modelMaxLength() : cfg.encoder().maxPositionEmbeddings();
+        int positions = cfg.encoder().maxPositionEmbeddings() - (cfg.encoder().modelType().equals("roberta")
+                ? cfg.encoder().padTokenId() + 1 : 0);
+        probe.checkCompatible(cfg.encoder().vocabSize(), dir.toString());
+        TextTokenizer t = probe.withMaxLength(Math.min(max, positions));
+        probe.close();
+        return t;
+    }
+
+    public Prediction predict(String text) {
+        return predictBatch(List.of(text)).get(0);
+    }
+
+    public Prediction predict(String text, String pair) {
+        return predictBatch(List.of(text), pair == null ? null : List.of(pair)).get(0);
+    }
+
+    public List<Prediction> predictBatch(List<String> texts) {
+        return predictBatch(texts, null);
+    }
+
+    public List<Prediction> predictBatch(List<String> texts, List<String> pairs) {
+        float[][] probs = probabilities(texts, pairs);
+        List<Prediction> out = new ArrayList<>(probs.length);
+        for (float[] p : probs) {
+            out.add(toPrediction(p));
+        }
+        return out;
+    }
+
+    /** Class probabilities (softmax, or sigmoid per label for multi-label), N x C in label-id order. */
+    public float[][] probabilities(List<String> texts, List<String> pairs) {
+        if (pairs != null && pairs.size() != texts.size()) {
+            throw new IllegalArgumentException(texts.size() + " texts but " + pairs.size() + " pair texts");
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            if (texts.get(i) == null) {
+                throw new IllegalArgumentException("text " + i + " is null");
+            }
+        }
+        List<Tokenized> enc = tokenizer.encodeAll(texts, pairs);
+        Integer[] order = IntStream.range(0, enc.size()).boxed().toArray(Integer[]::new);
+        Arrays.sort(order, Comparator.comparingInt(i -> -enc.get(i).length()));
+        boolean multi = model.config().problemType() == ProblemType.MULTI_LABEL;
+        float[][] out = new float[enc.size()][];
+        int pad = model.config().encoder().padTokenId();
+        for (int start = 0; start < order.length; start += batchSize) {
+            int end = Math.min(order.length, start + batchSize);
+            List<Tokenized> batch = new ArrayList<>();
+            for (int j = start; j < end; j++) {
+                batch.add(enc.get(order[j]));
+            }
+            try (NDManager m = manager.newSubManager()) {
+                NDArray logits = model.logits(Padding.batch(m, batch, pad), false); // (B, C)
+                NDArray p = multi ? logits.getNDArrayInternal().sigmoid() : logits.softmax(-1); // (B, C)
+                int c = (int) p.getShape().get(1);
+                float[] flat = p.toFloatArray();
+                for (int j = start; j < end; j++) {
+                    out[order[j]] = Arrays.copyOfRange(flat, (j - start) * c, (j - start + 1) * c);
+                }
+            }
+        }
+        return out;
+    }
+
+    private Prediction toPrediction(float[] p) {
+        List<String> names = model.config().labels();
+        Map<String, Double> scores = new LinkedHashMap<>();
+        for (int c = 0; c < p.length; c++) {
+            scores.put(names.get(c), (double) p[c]);
+        }
+        if (model.config().problemType() == ProblemType.MULTI_LABEL) {
+            List<String> on = new ArrayList<>();
+            int best = 0;
+            for (int c = 0; c < p.length; c++) {
+                if (p[c] >= MULTI_LABEL_THRESHOLD) {
+                    on.add(names.get(c));
+                }
+                if (p[c] > p[best]) {
+                    best = c;
+                }
+            }
+            String top = on.isEmpty() ? names.get(best) : on.get(0);
+            return new Prediction(top, scores.get(top), on, scores);
+        }
+        int k = argmax(p);
+        Double threshold = model.config().decisionThreshold();
+        if (threshold != null) {
+            k = p[1] >= threshold ? 1 : 0; // binary: the threshold chosen on validation data
+        }
+        return new Prediction(names.get(k), p[k], List.of(names.get(k)), scores);
+    }
+
+    static int argmax(float[] p) {
+        int k = 0;
+        for (int c = 1; c < p.length; c++) {
+            if (p[c] > p[k]) {
+                k = c;
+            }
+        }
+        return k;
+    }
+
+    public ModelConfig config() {
+        return model.config();
+    }
+
+    public List<String> labels() {
+        return model.config().labels();
+    }
+
+    public int maxLength() {
+        return tokenizer.maxLength();
+    }
+
+    public TransformerModel model() {
+        return model;
+    }
+
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        model.close();
+        manager.close();
+    }
+}
