@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.finetune4j.text.TextTokenizer;
-import org.finetune4j.text.Tokenized;
 
 /**
  * What the {@code stats} command prints: class balance, tokens and words per example, and a suggested
@@ -33,12 +32,9 @@ public record DatasetStats(String source, int rows, LabelMode labelMode, Map<Str
         if (data.size() == 0) {
             throw new DataException(data.source() + ": no examples to describe");
         }
-        int[] tokenLengths = new int[data.size()];
+        int[] tokenLengths;
         try (TextTokenizer untruncated = tokenizer.withMaxLength(0)) {
-            List<Tokenized> encoded = untruncated.encodeAll(data.texts(), data.pairs());
-            for (int i = 0; i < tokenLengths.length; i++) {
-                tokenLengths[i] = encoded.get(i).length();
-            }
+            tokenLengths = EncodedDataset.encode(data, untruncated, null).lengths();
         }
         int[] wordCounts = new int[data.size()];
         for (int i = 0; i < wordCounts.length; i++) {
