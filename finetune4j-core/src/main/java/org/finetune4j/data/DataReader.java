@@ -3,7 +3,6 @@ package org.finetune4j.data;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -28,7 +27,6 @@ import org.apache.commons.csv.CSVRecord;
  */
 public final class DataReader {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern INTEGER = Pattern.compile("-?\\d+");
 
     /** RFC 4180: quoted fields may hold the delimiter, doubled quotes and line breaks; CRLF or LF record ends. */
     private static final CSVFormat CSV = CSVFormat.RFC4180.builder().setIgnoreEmptyLines(true).build();
@@ -98,18 +96,18 @@ public final class DataReader {
     }
 
     private static void readTsv(Path file, StrictTextReader text, ReadOptions o, List<Example> out) throws IOException {
-        BufferedReader lines = new BufferedReader(text, 1 << 16);
         Columns columns = null;
+        // No quote processing: quotes are text. Split into at most as many fields as there are columns, so
+        // further tabs stay in the last column (SMS Spam: label<TAB>text, split at the first tab).
+        int limit = o.header() || o.columnNames().isEmpty() ? -1 : o.columnNames().size();
         long rowNumber = 0;
         long line = 0;
-        for (String s = lines.readLine(); s != null; s = lines.readLine()) {
+        for (String s = text.readLine(); s != null; s = text.readLine()) {
             line++;
             if (s.isEmpty()) {
                 continue;
             }
-            // No quote processing: quotes are text. Split into at most as many fields as there are columns,
-            // so further tabs stay in the last column (SMS Spam: label<TAB>text, split at the first tab).
-            List<String> fields = List.of(s.split("\t", columns == null ? -1 : columns.count()));
+            List<String> fields = List.of(s.split("\t", columns == null ? limit : columns.count()));
             if (columns == null) {
                 columns = resolveColumns(file, o, fields, line);
                 if (o.header()) {
@@ -175,10 +173,9 @@ public final class DataReader {
     // ---- JSON Lines: one object per line, the "columns" are its fields -------------------------------
 
     private static void readJsonLines(Path file, StrictTextReader text, ReadOptions o, List<Example> out) throws IOException {
-        BufferedReader lines = new BufferedReader(text, 1 << 16);
         long rowNumber = 0;
         long line = 0;
-        for (String s = lines.readLine(); s != null; s = lines.readLine()) {
+        for (String s = text.readLine(); s != null; s = text.readLine()) {
             line++;
             if (s.isBlank()) {
                 continue;
@@ -276,7 +273,7 @@ public final class DataReader {
         }
         if (o.integerLabels()) {
             for (String label : labels) {
-                if (!INTEGER.matcher(label).matches()) {
+                if (!LabelSet.isInteger(label)) {
                     throw new DataException(file + " line " + line + ": the label column '" + o.labelColumn() + "' holds '"
                             + abbreviate(label) + "', which is not an integer, but integer labels were asked for. Check"
                             + " that the label column names the right column, or allow text labels.");

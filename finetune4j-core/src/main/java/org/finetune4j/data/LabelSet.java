@@ -51,10 +51,15 @@ public record LabelSet(List<String> names) {
                     + " is the right one, and that the file (or split) holds every class.");
         }
         List<String> names = new ArrayList<>(counts.keySet());
-        boolean numeric = names.stream().allMatch(n -> INTEGER.matcher(n).matches());
+        boolean numeric = names.stream().allMatch(LabelSet::isInteger);
         names.sort(numeric ? Comparator.<String, BigInteger>comparing(BigInteger::new).thenComparing(Comparator.naturalOrder())
                 : Comparator.naturalOrder());
         return new LabelSet(names);
+    }
+
+    /** Whether a label is written as an integer ("0", "-1", "10"); such labels sort numerically. */
+    static boolean isInteger(String label) {
+        return INTEGER.matcher(label).matches();
     }
 
     public int size() {

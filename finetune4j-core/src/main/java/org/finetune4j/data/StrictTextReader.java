@@ -33,8 +33,6 @@ final class StrictTextReader extends Reader {
     private final CharBuffer chars = CharBuffer.allocate(CHUNK);
     private boolean endOfInput;
     private boolean flushed;
-    /** Characters handed out so far. */
-    private long position;
     /** Character offsets of every '\n' decoded so far, in order. */
     private long[] newlines = new long[1024];
     private int newlineCount;
@@ -54,29 +52,45 @@ final class StrictTextReader extends Reader {
     }
 
     static StrictTextReader open(Path file, Charset charset) {
+        InputStream in = null;
         try {
-            BufferedInputStream raw = new BufferedInputStream(Files.newInputStream(file), CHUNK);
-            raw.mark(4);
-            byte[] head = raw.readNBytes(4);
-            raw.reset();
-            InputStream in = raw;
-            if (head.length >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) {
-                in = new BufferedInputStream(new GZIPInputStream(raw, CHUNK), CHUNK);
-                in.mark(4);
-                head = in.readNBytes(4);
-                in.reset();
+            in = new BufferedInputStream(Files.newInputStream(file), CHUNK);
+            if (startsWith(in, 0x1f, 0x8b)) {
+                in = new BufferedInputStream(new GZIPInputStream(in, CHUNK), CHUNK);
             }
-            if (charset.equals(StandardCharsets.UTF_8) && head.length >= 2
-                    && ((head[0] & 0xff) == 0xfe && (head[1] & 0xff) == 0xff || (head[0] & 0xff) == 0xff && (head[1] & 0xff) == 0xfe)) {
-                in.close();
+            if (charset.equals(StandardCharsets.UTF_8) && (startsWith(in, 0xfe, 0xff) || startsWith(in, 0xff, 0xfe))) {
                 throw new DataException(file + ": the file starts with a UTF-16 byte order mark; re-save it as UTF-8,"
                         + " or read it with encoding UTF-16 (--encoding UTF-16)");
             }
             return new StrictTextReader(file, in, charset);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new DataException(file + ": no such file; check the path");
-        } catch (IOException e) {
-            throw new DataException(file + ": cannot read the file (" + e.getMessage() + ")", e);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(in, e);
+            if (e instanceof java.nio.file.NoSuchFileException) {
+                throw new DataException(file + ": no such file; check the path", e);
+            }
+            if (e instanceof IOException) {
+                throw new DataException(file + ": cannot read the file (" + e.getMessage() + ")", e);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    /** Whether the stream's next two bytes are {@code b0 b1}; reads nothing. */
+    private static boolean startsWith(InputStream in, int b0, int b1) throws IOException {
+        in.mark(2);
+        int a = in.read();
+        int b = in.read();
+        in.reset();
+        return a == b0 && b == b1;
+    }
+
+    private static void closeQuietly(InputStream in, Exception failure) {
+        if (in != null) {
+            try {
+                in.close();
+            } catch (IOException e) {
+                failure.addSuppressed(e);
+            }
         }
     }
 
@@ -93,8 +107,45 @@ final class StrictTextReader extends Reader {
         }
         int n = Math.min(len, chars.remaining());
         chars.get(buf, off, n);
-        position += n;
         return n;
+    }
+
+    /**
+     * The next line, without its line end, or null at the end of the file. Only '\n' ends a line (a '\r'
+     * before it is dropped), so a stray carriage return inside a TSV field stays text, unlike with
+     * {@link java.io.BufferedReader#readLine()}.
+     */
+    String readLine() throws IOException {
+        StringBuilder line = null;
+        while (true) {
+            if (!chars.hasRemaining()) {
+                if (flushed) {
+                    return line == null ? null : withoutCarriageReturn(line);
+                }
+                fill();
+                continue;
+            }
+            int start = chars.position();
+            int end = chars.limit();
+            int newline = start;
+            while (newline < end && chars.get(newline) != '\n') {
+                newline++;
+            }
+            if (line == null) {
+                line = new StringBuilder(newline - start);
+            }
+            line.append(chars, 0, newline - start); // CharBuffer.append/subSequence are relative to the position
+            if (newline < end) {
+                chars.position(newline + 1);
+                return withoutCarriageReturn(line);
+            }
+            chars.position(end);
+        }
+    }
+
+    private static String withoutCarriageReturn(StringBuilder line) {
+        int n = line.length();
+        return n > 0 && line.charAt(n - 1) == '\r' ? line.substring(0, n - 1) : line.toString();
     }
 
     /** Decodes the next chunk of bytes into {@link #chars}; called when every earlier character was read. */
@@ -176,11 +227,6 @@ final class StrictTextReader extends Reader {
             }
         }
         return lo + 1L;
-    }
-
-    /** The line of the next character to be read. */
-    long currentLine() {
-        return lineOf(position);
     }
 
     @Override

@@ -219,15 +219,18 @@ class DataReaderTest {
 
     @Test
     void tsvWithoutHeaderSplitsAtTheFirstTabAndKeepsQuotes() throws IOException {
-        Path f = write("SMSSpamCollection", "ham\tHe said \"hi\n"
-                + "spam\tFREE entry\tnow!\n"
-                + "ham\t\"quoted\" and \"unbalanced\r\n");
+        Path f = write("SMSSpamCollection", "spam\tFREE entry\tnow!\n"
+                + "ham\tHe said \"hi\n"
+                + "ham\t\"quoted\" and \"unbalanced\r\n"
+                + "ham\ta stray\rcarriage return");
         Dataset d = DataReader.read(f, ReadOptions.of("text", "label").withFormat(Format.TSV).withoutHeader("label", "text"));
-        assertEquals(3, d.size());
-        assertEquals("He said \"hi", d.get(0).text());
-        assertEquals("FREE entry\tnow!", d.get(1).text());
+        assertEquals(4, d.size());
+        assertEquals("FREE entry\tnow!", d.get(0).text());
+        assertEquals("He said \"hi", d.get(1).text());
         assertEquals("\"quoted\" and \"unbalanced", d.get(2).text());
-        assertEquals(List.of("ham", "spam", "ham"), d.examples().stream().map(Example::label).toList());
+        assertEquals("a stray\rcarriage return", d.get(3).text()); // only \n ends a line
+        assertEquals(List.of("spam", "ham", "ham", "ham"), d.examples().stream().map(Example::label).toList());
+        assertEquals(4L, d.get(3).line());
     }
 
     @Test
