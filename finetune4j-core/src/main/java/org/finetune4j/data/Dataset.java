@@ -3,13 +3,15 @@ package org.finetune4j.data;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
 /**
  * Examples and where they came from.
  *
- * @param source a description for messages and reports: the file, plus any split applied to it
+ * @param source the file the examples came from (kept by cleaning, filtering and splitting, so that
+ *     {@link #where} still names the file and line of an example)
  * @param examples the examples, in file order unless a step says otherwise
  * @param labelMode whether the examples carry one label, a set of labels, or none
  */
@@ -89,6 +91,6 @@ public record Dataset(String source, List<Example> examples, LabelMode labelMode
 
     @Override
     public String toString() {
-        return source + " (" + examples.size() + " examples, " + labelMode.name().toLowerCase(java.util.Locale.ROOT) + ")";
+        return source + " (" + examples.size() + " examples, " + labelMode.name().toLowerCase(Locale.ROOT) + ")";
     }
 }

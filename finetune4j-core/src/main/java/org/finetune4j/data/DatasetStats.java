@@ -1,6 +1,8 @@
 package org.finetune4j.data;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -15,16 +17,16 @@ import org.finetune4j.text.TextTokenizer;
  * @param tokens tokens per example as the model sees them, special tokens and the pair included, untruncated
  * @param words whitespace-separated words per example (text and pair), as seed 001's {@code len(s.split())}
  */
-public record DatasetStats(String source, int rows, LabelMode labelMode, Map<String, Integer> labelCounts,
+public record DatasetStats(String source, LabelMode labelMode, Map<String, Integer> labelCounts,
                            LengthDistribution tokens, LengthDistribution words) {
 
     /** The max_length candidates whose truncation counts the report shows. */
-    public static final int[] CANDIDATE_MAX_LENGTHS = {32, 64, 128, 256, 512};
+    public static final List<Integer> CANDIDATE_MAX_LENGTHS = List.of(32, 64, 128, 256, 512);
     /** The percentile of token lengths that {@link #suggestedMaxLength} covers. */
     public static final double SUGGESTION_PERCENTILE = 95;
 
     public DatasetStats {
-        labelCounts = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(labelCounts));
+        labelCounts = Collections.unmodifiableMap(new LinkedHashMap<>(labelCounts));
     }
 
     /** Tokenises every example once, without truncation (the tokenizer's own max_length is ignored here). */
@@ -43,10 +45,15 @@ public record DatasetStats(String source, int rows, LabelMode labelMode, Map<Str
         }
         List<Map.Entry<String, Integer>> counts = new ArrayList<>(data.labelCounts().entrySet());
         counts.sort(Map.Entry.<String, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
-        Map<String, Integer> sorted = new java.util.LinkedHashMap<>();
+        Map<String, Integer> sorted = new LinkedHashMap<>();
         counts.forEach(c -> sorted.put(c.getKey(), c.getValue()));
-        return new DatasetStats(data.source(), data.size(), data.labelMode(), sorted, new LengthDistribution(tokenLengths),
+        return new DatasetStats(data.source(), data.labelMode(), sorted, new LengthDistribution(tokenLengths),
                 new LengthDistribution(wordCounts));
+    }
+
+    /** The number of examples described. */
+    public int rows() {
+        return tokens.count();
     }
 
     /**
@@ -64,6 +71,7 @@ public record DatasetStats(String source, int rows, LabelMode labelMode, Map<Str
     /** The report the {@code stats} command prints. */
     public String toText(int modelMaxLength) {
         StringBuilder b = new StringBuilder();
+        int rows = rows();
         b.append("data: ").append(source).append(" (").append(rows).append(" examples)\n");
         if (labelMode == LabelMode.UNLABELLED) {
             b.append("labels: none (unlabelled data)\n");
@@ -86,7 +94,7 @@ public record DatasetStats(String source, int rows, LabelMode labelMode, Map<Str
         for (int c : CANDIDATE_MAX_LENGTHS) {
             int above = tokens.countAbove(c);
             b.append(String.format(Locale.ROOT, " %d: %d (%.1f %%)%s", c, above, 100.0 * above / rows,
-                    c == CANDIDATE_MAX_LENGTHS[CANDIDATE_MAX_LENGTHS.length - 1] ? "" : ";"));
+                    c == CANDIDATE_MAX_LENGTHS.get(CANDIDATE_MAX_LENGTHS.size() - 1) ? "" : ";"));
         }
         b.append('\n');
         describe(b, "words per example", words);
