@@ -242,11 +242,9 @@ class DataReaderTest {
         assertEquals(4L, d.get(1).line());
 
         Path g = write("noheader.tsv", "1\tgood\n0\tbad\n");
-        Dataset positional = DataReader.read(g, new ReadOptions(Format.AUTO, "1", null, "0", null, false, List.of(), null,
-                true, StandardCharsets.UTF_8));
+        Dataset positional = DataReader.read(g, ReadOptions.of("1", "0").withoutHeader().withIntegerLabels(true));
         assertEquals("bad", positional.get(1).text());
-        DataException e = assertThrows(DataException.class, () -> DataReader.read(g,
-                new ReadOptions(Format.AUTO, "text", null, "0", null, false, List.of(), null, false, StandardCharsets.UTF_8)));
+        DataException e = assertThrows(DataException.class, () -> DataReader.read(g, ReadOptions.of("text", "0").withoutHeader()));
         assertMessage(e, "no text column 'text'", "'0', '1'");
     }
 

@@ -87,7 +87,7 @@ class RealDatasetsTest {
                 .labelCounts().size());
         // The raw file's one Latin-1 byte is found, with its line, instead of becoming U+FFFD.
         Path raw = SharedData.require("data/trec6/train_5500.label");
-        ReadOptions whole = new ReadOptions(Format.TSV, "0", null, null, null, false, List.of(), null, false, StandardCharsets.UTF_8);
+        ReadOptions whole = ReadOptions.of("0", null).withFormat(Format.TSV).withoutHeader(); // one column: the whole line
         DataException e = assertThrows(DataException.class, () -> DataReader.read(raw, whole));
         assertTrue(e.getMessage().startsWith(raw + " line 66: bytes 0xF0"), e.getMessage());
         Dataset latin1 = DataReader.read(raw, whole.withEncoding(StandardCharsets.ISO_8859_1));
