@@ -11,6 +11,9 @@ package org.finetune4j.metrics;
  * validation set; the midpoint is taken, as far as possible from both, so that a test example
  * scoring near the boundary is not decided by a hair's breadth. When several cuts reach the same
  * F1, the threshold nearest 0.5 (the argmax rule) wins, and of two equally near, the lower one.
+ *
+ * <p>The threshold stays a probability in [0, 1]: when the lowest score is exactly 0, "predict every
+ * example positive" would need a negative threshold and is not a candidate.
  */
 public final class ThresholdSearch {
     private ThresholdSearch() {
