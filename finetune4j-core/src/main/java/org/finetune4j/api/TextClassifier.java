@@ -186,7 +186,7 @@ public final class TextClassifier implements AutoCloseable {
             List<String> on = new ArrayList<>();
             int best = 0;
             for (int c = 0; c < p.length; c++) {
-                if (p[c] >= MULTI_LABEL_THRESHOLD) {
+                if (p[c] > MULTI_LABEL_THRESHOLD) { // as MultiLabelMetrics: strictly above
                     on.add(names.get(c));
                 }
                 if (p[c] > p[best]) {
@@ -199,7 +199,7 @@ public final class TextClassifier implements AutoCloseable {
         int k = argmax(p);
         Double threshold = model.config().decisionThreshold();
         if (threshold != null) {
-            k = p[1] >= threshold ? 1 : 0; // binary: the threshold chosen on validation data
+            k = p[1] > threshold ? 1 : 0; // binary: the threshold chosen on validation data (strict, as ClassificationMetrics)
         }
         return new Prediction(names.get(k), p[k], List.of(names.get(k)), scores);
     }

@@ -72,9 +72,8 @@ public final class Trainer {
     private final TrainerListener.Control control = new TrainerListener.Control();
     private final List<Map<String, Object>> logHistory = new ArrayList<>();
     private BufferedWriter metricsLog;
-    private Double bestMetric;
+    private final EarlyStopping early;
     private String bestCheckpoint;
-    private int evalsWithoutImprovement;
     private Path lastCheckpoint;
     private Map<String, Object> lastEvaluation;
     private boolean earlyStopped;
@@ -83,6 +82,7 @@ public final class Trainer {
         this.s = setup;
         this.cfg = setup.config();
         this.root = root;
+        this.early = new EarlyStopping(cfg.greaterIsBetter(), cfg.earlyStoppingPatience(), cfg.earlyStoppingThreshold());
     }
 
     /** Trains from scratch, or from {@code resumeFrom} (a checkpoint directory written by this class). */
@@ -210,12 +210,12 @@ public final class Trainer {
             }
             double seconds = (System.nanoTime() - started) / 1e9;
             if (cfg.loadBestModelAtEnd() && bestCheckpoint != null) {
-                s.listener().onMessage("loading the best model (" + bestKey + " = " + bestMetric + ") from " + bestCheckpoint);
+                s.listener().onMessage("loading the best model (" + bestKey + " = " + early.best() + ") from " + bestCheckpoint);
                 s.checkpoints().restore(s.outputDir().resolve(bestCheckpoint));
             }
             s.listener().onTrainEnd();
             return new Result(globalStep, (double) globalStep / updatesPerEpoch, earlyStopped,
-                    bestCheckpoint == null ? null : s.outputDir().resolve(bestCheckpoint), bestMetric, lastEvaluation, seconds,
+                    bestCheckpoint == null ? null : s.outputDir().resolve(bestCheckpoint), early.best(), lastEvaluation, seconds,
                     samples, realTokens, paddedTokens, List.copyOf(logHistory));
         } finally {
             closeMetricsLog();
@@ -235,25 +235,18 @@ public final class Trainer {
             throw new IllegalArgumentException("metric_for_best_model \"" + cfg.metricForBestModel() + "\" is not among the"
                     + " evaluation metrics " + rec.keySet() + "; choose one of them");
         }
-        double value = ((Number) v).doubleValue();
-        boolean greater = cfg.greaterIsBetter();
+        EarlyStopping.Decision d = early.update(((Number) v).doubleValue());
         String name = "checkpoint-" + globalStep;
-        boolean best = bestMetric == null || (greater ? value > bestMetric : value < bestMetric);
-        // EarlyStoppingCallback: an improvement must beat the best by more than the threshold.
-        boolean improved = bestMetric == null || (greater ? value - bestMetric > cfg.earlyStoppingThreshold()
-                : bestMetric - value > cfg.earlyStoppingThreshold());
-        if (best) {
-            bestMetric = value;
+        if (d.newBest()) {
             bestCheckpoint = name;
         }
-        evalsWithoutImprovement = improved ? 0 : evalsWithoutImprovement + 1;
-        writeCheckpoint(name, new TrainerState(globalStep, epoch, nextEpoch, nextBatch, bestMetric, bestCheckpoint,
-                evalsWithoutImprovement, logHistory), optimizer);
-        Integer patience = cfg.earlyStoppingPatience();
-        if (patience != null && evalsWithoutImprovement >= patience) {
+        writeCheckpoint(name, new TrainerState(globalStep, epoch, nextEpoch, nextBatch, early.best(), bestCheckpoint,
+                d.evalsWithoutImprovement(), logHistory), optimizer);
+        if (d.stop()) {
             earlyStopped = true;
             s.listener().onMessage("early stopping: " + bestKey + " has not improved by more than "
-                    + cfg.earlyStoppingThreshold() + " for " + patience + " evaluations (best " + bestMetric + ")");
+                    + cfg.earlyStoppingThreshold() + " for " + cfg.earlyStoppingPatience() + " evaluations (best "
+                    + early.best() + ")");
             return true;
         }
         return false;
@@ -346,9 +339,8 @@ public final class Trainer {
                 Map<String, HostTensor> state = opt.readAll();
                 optimizer.restore(state, Long.parseLong(opt.metadata().getOrDefault("step", Long.toString(st.globalStep()))));
             }
-            bestMetric = st.bestMetric();
+            early.restore(st.bestMetric(), st.evalsWithoutImprovement());
             bestCheckpoint = st.bestModelCheckpoint();
-            evalsWithoutImprovement = st.evalsWithoutImprovement();
             logHistory.addAll(st.logHistory());
             lastCheckpoint = dir;
             s.listener().onMessage("resuming from " + dir + " at step " + st.globalStep() + " (epoch " + st.epoch() + ")");
