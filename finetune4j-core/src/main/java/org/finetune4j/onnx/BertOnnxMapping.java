@@ -258,50 +258,34 @@ public final class BertOnnxMapping {
     // Weights
 
     /**
-     * A named initializer. A Linear weight that kept its name is still used through the graph, which says
-     * its layout: MatMul(x, W) means [in, out]; Gemm with transB=1 or MatMul(x, Transpose(W)) means [out, in].
+     * A named initializer. Embeddings and LayerNorm parameters are used as they are stored. A Linear weight
+     * that kept its name says its layout by how the graph uses it: as the right operand of a MatMul it is
+     * [in, out] and is transposed; read through a Transpose node it is already [out, in]. Any other use
+     * (Gemm, for instance) is refused (null) rather than guessed.
      */
     private static Match named(OnnxModel model, String name, String key) {
         boolean linearWeight = key.endsWith(".weight") && linearWeightKey(key.replaceAll("weight$", "bias")) != null;
         if (!linearWeight) {
             return new Match(key, name, false, null);
         }
-        Match viaGraph = anonymous(model, name);
-        boolean transpose = viaGraph != null ? viaGraph.transpose() : false;
-        return new Match(key, name, transpose, viaGraph == null ? null : viaGraph.outputValue());
+        Match viaMatMul = anonymous(model, name);
+        if (viaMatMul != null) {
+            return viaMatMul.key().equals(key) ? viaMatMul : null; // null: its name and its bias disagree
+        }
+        List<Node> users = model.consumers(name);
+        boolean throughTranspose = !users.isEmpty() && users.stream().allMatch(n -> n.opType().equals("Transpose"));
+        return throughTranspose ? new Match(key, name, false, null) : null;
     }
 
-    /** An initializer used as a Linear weight: finds the Linear by the named bias that follows it. */
+    /**
+     * An initializer used as the right operand of a MatMul (stored [in, out]): finds its Linear by the
+     * named bias added to the MatMul's output. Null when there is no such bias, or more than one.
+     */
     private static Match anonymous(OnnxModel model, String name) {
         Set<Match> found = new LinkedHashSet<>();
         for (Node n : model.consumers(name)) {
-            switch (n.opType()) {
-                case "MatMul" -> {
-                    if (n.input(1).equals(name)) {
-                        addBiasMatch(model, name, n.outputs().get(0), true, found);
-                    }
-                }
-                case "Transpose" -> {
-                    // MatMul(x, Transpose(W, perm=[1, 0])): W is stored [out, in]
-                    for (Node mm : model.consumers(n.outputs().get(0))) {
-                        if (mm.opType().equals("MatMul") && mm.input(1).equals(n.outputs().get(0))) {
-                            addBiasMatch(model, name, mm.outputs().get(0), false, found);
-                        }
-                    }
-                }
-                case "Gemm" -> {
-                    // Gemm(A, B, C) = A op(B) + C, op(B) = B^T when transB = 1
-                    if (n.input(1).equals(name) && !n.input(2).isEmpty()) {
-                        String weightKey = linearWeightKey(stripBase(n.input(2)));
-                        OnnxModel.Attribute transB = n.attribute("transB");
-                        boolean outIn = transB != null && transB.i() == 1;
-                        if (weightKey != null && model.initializers().containsKey(n.input(2))) {
-                            found.add(new Match(weightKey, name, !outIn, n.outputs().get(0)));
-                        }
-                    }
-                }
-                default -> {
-                }
+            if (n.opType().equals("MatMul") && n.input(1).equals(name)) {
+                addBiasMatch(model, name, n.outputs().get(0), true, found);
             }
         }
         return found.size() == 1 ? found.iterator().next() : null;

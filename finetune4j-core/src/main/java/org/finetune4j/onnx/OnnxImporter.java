@@ -174,10 +174,10 @@ public final class OnnxImporter {
             sb.append("- Sentence embedding: ").append(origin.sentenceEmbedding()).append('\n');
         }
         sb.append("\n## How it was converted\n\n");
-        sb.append("Named initializers were copied under their own names. The ").append(mapped.transposed().size())
-                .append(" Linear weights are anonymous MatMul operands in the export (`onnx::MatMul_*`), stored [in, out];")
-                .append(" each was identified by the named bias added to its MatMul's output and transposed to")
-                .append(" torch.nn.Linear's [out, in]. ");
+        sb.append("Embeddings, LayerNorm parameters and biases were copied under their own names. The ")
+                .append(mapped.transposed().size()).append(" Linear weights are MatMul operands in the export, stored")
+                .append(" [in, out] and mostly anonymous (`onnx::MatMul_*`); each was identified by the named bias added")
+                .append(" to its MatMul's output and transposed to torch.nn.Linear's [out, in]. ");
         sb.append(mapped.hasPooler() ? "The export includes the pooler.\n"
                 : "The export has no pooler, so `pooler.dense.*` is absent: a loader that needs it initialises it anew.\n");
         sb.append("\nConfig fields read from the graph: ").append(String.join("; ", mapped.findings())).append(".\n");

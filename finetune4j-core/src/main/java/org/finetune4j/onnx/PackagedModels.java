@@ -5,11 +5,14 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.MalformedURLException;
 import java.net.URL;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -142,30 +145,74 @@ public final class PackagedModels {
     static Path resolve(PackagedModel model, Path home, ClassLoader loader) {
         Path dir = cacheDir(model, home).toAbsolutePath().normalize();
         synchronized (LOCKS.computeIfAbsent(dir, d -> new Object())) {
-            Artifact artifact = Artifact.locate(model, loader);
-            String source = artifact.source(model);
-            for (int attempt = 0; attempt < 3; attempt++) {
-                if (isCurrent(dir, source)) {
-                    return dir;
-                }
-                if (Files.exists(dir)) {
-                    LOG.warn("{} is incomplete or from another version; importing {} again", dir, model.id());
-                    moveAsideAndDelete(dir);
-                } else {
-                    LOG.info("Importing {} from {} into {} (first use)", model.id(), source, dir);
-                }
-                byte[] onnx = artifact.read(model.onnxResource());
-                byte[] tokenizer = artifact.read(model.tokenizerResource());
-                Origin origin = new Origin(source, OnnxImporter.sha256(onnx), model.upstream(), model.license(),
-                        model.sentenceEmbedding(), artifact.readme());
-                OnnxModel parsed = OnnxModel.read(onnx, source);
-                if (OnnxImporter.write(parsed, tokenizer, origin, dir, IfExists.KEEP) != null) {
-                    return dir;
-                }
-                // another process published first: the next round checks what it wrote
+            try (ProcessLock lock = ProcessLock.acquire(dir.resolveSibling("." + dir.getFileName() + ".lock"))) {
+                return resolveLocked(model, dir, loader);
             }
-            throw new CheckpointException(dir + ": could not import " + model.id() + " (the directory kept changing"
-                    + " while importing). Remove it and try again.");
+        }
+    }
+
+    private static Path resolveLocked(PackagedModel model, Path dir, ClassLoader loader) {
+        Artifact artifact = Artifact.locate(model, loader);
+        String source = artifact.source(model);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            if (isCurrent(dir, source)) {
+                return dir;
+            }
+            removeOldLeftovers(dir);
+            if (Files.exists(dir)) {
+                LOG.warn("{} is incomplete or from another version; importing {} again", dir, model.id());
+                moveAsideAndDelete(dir);
+            } else {
+                LOG.info("Importing {} from {} into {} (first use)", model.id(), source, dir);
+            }
+            byte[] onnx = artifact.read(model.onnxResource());
+            byte[] tokenizer = artifact.read(model.tokenizerResource());
+            Origin origin = new Origin(source, OnnxImporter.sha256(onnx), model.upstream(), model.license(),
+                    model.sentenceEmbedding(), artifact.readme());
+            OnnxModel parsed = OnnxModel.read(onnx, source);
+            if (OnnxImporter.write(parsed, tokenizer, origin, dir, IfExists.KEEP) != null) {
+                return dir;
+            }
+            // another process published first (one that could not lock): the next round checks what it wrote
+        }
+        throw new CheckpointException(dir + ": could not import " + model.id() + " (the directory kept changing"
+                + " while importing). Remove it and try again.");
+    }
+
+    /**
+     * An advisory lock between processes, so that two first uses import once rather than twice. Where the
+     * file system cannot lock, resolving goes on unlocked: the staged directory and its atomic rename keep
+     * the cache whole either way.
+     */
+    private record ProcessLock(FileChannel channel, FileLock lock) implements AutoCloseable {
+        static ProcessLock acquire(Path lockFile) {
+            try {
+                Files.createDirectories(lockFile.getParent());
+                FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                try {
+                    return new ProcessLock(ch, ch.lock());
+                } catch (IOException | RuntimeException e) {
+                    ch.close();
+                    throw e;
+                }
+            } catch (IOException e) {
+                LOG.debug("cannot lock {} ({}); importing without a lock", lockFile, e.toString());
+                return new ProcessLock(null, null);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (lock != null) {
+                    lock.release();
+                }
+                if (channel != null) {
+                    channel.close();
+                }
+            } catch (IOException e) {
+                LOG.debug("releasing an import lock: {}", e.toString());
+            }
         }
     }
 
@@ -177,6 +224,32 @@ public final class PackagedModels {
         ModelConfig mc = ModelConfig.read(dir);
         return source.equals(mc.notes().get(OnnxImporter.NOTE_SOURCE))
                 && OnnxImporter.IMPORTER_VERSION.equals(mc.notes().get(OnnxImporter.NOTE_IMPORTER));
+    }
+
+    /** Staging directories older than this were left by a process that died mid-import; younger ones may be live. */
+    static final java.time.Duration LEFTOVER_AGE = java.time.Duration.ofHours(1);
+
+    /** Removes the hidden staging and stale directories of {@code dir} that an interrupted import left behind. */
+    static void removeOldLeftovers(Path dir) {
+        Path parent = dir.getParent();
+        if (!Files.isDirectory(parent)) {
+            return;
+        }
+        String prefix = "." + dir.getFileName() + ".";
+        long cutoff = System.currentTimeMillis() - LEFTOVER_AGE.toMillis();
+        try (java.util.stream.Stream<Path> s = Files.list(parent)) {
+            for (Path p : s.toList()) {
+                String name = p.getFileName().toString();
+                boolean ours = name.startsWith(prefix) && (name.contains(".partial-") || name.contains(".stale-")
+                        || name.contains(".old-"));
+                if (ours && Files.getLastModifiedTime(p).toMillis() < cutoff) {
+                    LOG.info("Removing {}, left by an interrupted import", p);
+                    StagedDirectory.deleteRecursively(p);
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("could not look for leftovers in {}: {}", parent, e.toString());
+        }
     }
 
     private static void moveAsideAndDelete(Path dir) {
@@ -253,10 +326,5 @@ public final class PackagedModels {
         private static URL sibling(URL url, String name) throws MalformedURLException {
             return new URL(url, name);
         }
-    }
-
-    /** For messages: "all-MiniLM-L6-v2 (sentence-transformers/all-MiniLM-L6-v2)". */
-    public static String describe(PackagedModel m) {
-        return m.id() + " (" + m.upstream() + "; sentence embedding: " + m.sentenceEmbedding() + ")";
     }
 }

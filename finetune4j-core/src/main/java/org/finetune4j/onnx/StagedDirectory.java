@@ -85,6 +85,9 @@ final class StagedDirectory implements AutoCloseable {
             try {
                 Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileSystemException e) {
+                if (aside != null && !Files.exists(target)) {
+                    Files.move(aside, target, StandardCopyOption.ATOMIC_MOVE); // put the old directory back
+                }
                 // rename(2) fails with ENOTEMPTY or EEXIST when the target appeared after the checks above
                 if (Files.exists(target) && ifExists == IfExists.KEEP) {
                     return false;

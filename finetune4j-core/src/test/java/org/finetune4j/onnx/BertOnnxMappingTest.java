@@ -73,6 +73,31 @@ class BertOnnxMappingTest {
     }
 
     @Test
+    void namedLinearWeightsAreTransposedWhenTheyAreMatMulOperands() {
+        TinyOnnx.Built built = TinyOnnx.bert(Spec.tiny().withNamedLinears().withPrefix("bert."));
+        assertEquals("bert.encoder.layer.0.output.dense.weight", built.onnxNames().get("encoder.layer.0.output.dense.weight"));
+        BertOnnxMapping.Result r = map(built);
+        assertEquals(12, r.transposed().size());
+        for (String key : built.expected().keySet()) {
+            assertArrayEquals(built.expected().get(key), r.weights().get(key).toFloats(), key);
+        }
+    }
+
+    @Test
+    void aLinearWeightUsedByGemmIsRefusedNotGuessed() {
+        // Y = Gemm(X, W, b): the layout depends on transB, which this importer does not interpret.
+        TinyOnnx.Proto graph = new TinyOnnx.Proto()
+                .message(1, new TinyOnnx.Proto().string(1, "x").string(1, "onnx::Gemm_1")
+                        .string(1, "encoder.layer.0.attention.self.query.bias").string(2, "y").string(4, "Gemm"))
+                .message(5, TinyOnnx.rawTensor("onnx::Gemm_1", TinyOnnx.FLOAT, new long[] {4, 4}, new byte[64]))
+                .message(5, TinyOnnx.rawTensor("encoder.layer.0.attention.self.query.bias", TinyOnnx.FLOAT, new long[] {4},
+                        new byte[16]));
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> BertOnnxMapping.read(OnnxModel.read(TinyOnnx.model(graph, 13), "gemm.onnx"), 0));
+        assertTrue(e.getMessage().contains("onnx::Gemm_1 float[4, 4] (feeds Gemm)"), e.getMessage());
+    }
+
+    @Test
     void aMissingWeightIsAnErrorNamingIt() {
         TinyOnnx.Built built = TinyOnnx.bert(Spec.tiny().dropping("encoder.layer.1.output.LayerNorm.bias",
                 "embeddings.token_type_embeddings.weight"));

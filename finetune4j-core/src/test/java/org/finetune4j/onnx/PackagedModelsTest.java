@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import org.finetune4j.config.ModelConfig;
@@ -34,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class PackagedModelsTest {
     /** A packaged model like the real ones, shipped in a jar this test writes. */
-    private static final PackagedModel TINY = new PackagedModel("tiny-bert", List.of("test/tiny-bert"), "test/tiny-bert",
+    static final PackagedModel TINY = new PackagedModel("tiny-bert", List.of("test/tiny-bert"), "test/tiny-bert",
             "org.example", "tiny-bert-model", "tiny-bert.onnx", "tiny-bert-tokenizer.json", Pooling.MEAN, true,
             "test license");
 
@@ -126,6 +127,22 @@ class PackagedModelsTest {
     }
 
     @Test
+    void leftoversOfAnInterruptedImportAreRemovedWhenOld() throws Exception {
+        Path models = tmp.resolve("home/models");
+        Path old = models.resolve(".tiny-bert.partial-1234");
+        Path live = models.resolve(".tiny-bert.partial-5678"); // another process may be writing this one now
+        Files.createDirectories(old);
+        Files.createDirectories(live);
+        Files.writeString(old.resolve("model.safetensors"), "half");
+        Files.setLastModifiedTime(old, FileTime.fromMillis(System.currentTimeMillis() - 2 * 3600_000L));
+        try (URLClassLoader jar = modelJar("1.0")) {
+            PackagedModels.resolve(TINY, tmp.resolve("home"), jar);
+        }
+        assertFalse(Files.exists(old));
+        assertTrue(Files.exists(live));
+    }
+
+    @Test
     void concurrentFirstUsesShareOneImport() throws Exception {
         Path home = tmp.resolve("home");
         ExecutorService pool = Executors.newFixedThreadPool(3);
@@ -141,6 +158,43 @@ class PackagedModelsTest {
             OnnxImporterTest.assertNoLeftovers(home.resolve("models"));
         } finally {
             pool.shutdown();
+        }
+    }
+
+    /** Two JVMs resolving the same model at once: both get the one complete import. */
+    @Test
+    void twoProcessesResolvingAtOnceGetOneCompleteImport() throws Exception {
+        Path home = tmp.resolve("home");
+        Path jar;
+        try (URLClassLoader loader = modelJar("1.0")) {
+            jar = Path.of(loader.getURLs()[0].toURI());
+        }
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<Process> processes = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            processes.add(new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+                    ResolveMain.class.getName(), jar.toString(), home.toString()).redirectErrorStream(true).start());
+        }
+        int imports = 0;
+        for (Process p : processes) {
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), output);
+            assertTrue(output.contains("resolved " + home.resolve("models/tiny-bert").toAbsolutePath()), output);
+            imports += output.contains("Importing tiny-bert") ? 1 : 0;
+        }
+        assertEquals(1, imports, "the lock lets one process import and the other reuse it");
+        assertEquals(List.of(), OnnxImporter.problems(home.resolve("models/tiny-bert")));
+        OnnxImporterTest.assertNoLeftovers(home.resolve("models"));
+    }
+
+    /** The other process of {@link #twoProcessesResolvingAtOnceGetOneCompleteImport}. */
+    public static final class ResolveMain {
+        public static void main(String[] args) throws Exception {
+            try (URLClassLoader loader = new URLClassLoader(new URL[] {Path.of(args[0]).toUri().toURL()}, null)) {
+                System.out.println("resolved " + PackagedModels.resolve(TINY, Path.of(args[1]), loader));
+            }
         }
     }
 

@@ -30,9 +30,11 @@ public final class TinyOnnx {
      * @param prefix prepended to the named initializers (e.g. "bert." as a classification export has)
      * @param drop named initializers (HF keys) to leave out of the file, to break it on purpose
      * @param anonymousBiases biases (HF keys) written under an anonymous name, so their Linear cannot be found
+     * @param namedLinears Linear weights keep their names (still [in, out] MatMul operands)
      */
     public record Spec(int vocab, int hidden, int layers, int heads, int intermediate, int maxPositions, int typeVocab,
-            float eps, boolean layerNormOp, String prefix, Set<String> drop, Set<String> anonymousBiases, long seed) {
+            float eps, boolean layerNormOp, String prefix, Set<String> drop, Set<String> anonymousBiases,
+            boolean namedLinears, long seed) {
         public Spec {
             drop = Set.copyOf(drop);
             anonymousBiases = Set.copyOf(anonymousBiases);
@@ -40,27 +42,32 @@ public final class TinyOnnx {
 
         /** Hidden 8, 2 layers, 2 heads, intermediate 12, the 30522-token vocabulary of the packaged tokenizer. */
         public static Spec tiny() {
-            return new Spec(TinyModels.VOCAB, 8, 2, 2, 12, 40, 2, 1e-12f, false, "", Set.of(), Set.of(), 7);
+            return new Spec(TinyModels.VOCAB, 8, 2, 2, 12, 40, 2, 1e-12f, false, "", Set.of(), Set.of(), false, 7);
         }
 
         public Spec withLayerNormOp(boolean op, float epsilon) {
             return new Spec(vocab, hidden, layers, heads, intermediate, maxPositions, typeVocab, epsilon, op, prefix, drop,
-                    anonymousBiases, seed);
+                    anonymousBiases, namedLinears, seed);
         }
 
         public Spec withPrefix(String p) {
             return new Spec(vocab, hidden, layers, heads, intermediate, maxPositions, typeVocab, eps, layerNormOp, p, drop,
-                    anonymousBiases, seed);
+                    anonymousBiases, namedLinears, seed);
         }
 
         public Spec dropping(String... keys) {
             return new Spec(vocab, hidden, layers, heads, intermediate, maxPositions, typeVocab, eps, layerNormOp, prefix,
-                    Set.of(keys), anonymousBiases, seed);
+                    Set.of(keys), anonymousBiases, namedLinears, seed);
         }
 
         public Spec withAnonymousBiases(String... keys) {
             return new Spec(vocab, hidden, layers, heads, intermediate, maxPositions, typeVocab, eps, layerNormOp, prefix,
-                    drop, Set.of(keys), seed);
+                    drop, Set.of(keys), namedLinears, seed);
+        }
+
+        public Spec withNamedLinears() {
+            return new Spec(vocab, hidden, layers, heads, intermediate, maxPositions, typeVocab, eps, layerNormOp, prefix,
+                    drop, anonymousBiases, true, seed);
         }
     }
 
@@ -310,7 +317,7 @@ public final class TinyOnnx {
                 }
                 expected.put(key, w);
                 shapes.put(key, new long[] {out, in});
-                String name = "onnx::MatMul_" + (g.anonymous++);
+                String name = s.namedLinears() ? s.prefix() + key : "onnx::MatMul_" + (g.anonymous++);
                 onnxNames.put(key, name);
                 g.initializer(rawTensor(name, FLOAT, new long[] {in, out}, floatBytes(t)), name);
                 return name;
