@@ -60,12 +60,16 @@ public final class BertOnnxMapping {
             "output.LayerNorm.weight", "output.LayerNorm.bias");
 
     private static final Pattern LAYER_KEY = Pattern.compile("encoder\\.layer\\.(\\d+)\\.(.+)");
-    private static final Set<String> EMBEDDING_KEYS = Set.of("embeddings.word_embeddings.weight",
+    private static final List<String> EMBEDDING_KEYS = List.of("embeddings.word_embeddings.weight",
             "embeddings.position_embeddings.weight", "embeddings.token_type_embeddings.weight",
             "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias");
-    private static final Set<String> POOLER_KEYS = Set.of("pooler.dense.weight", "pooler.dense.bias");
+    private static final List<String> POOLER_KEYS = List.of("pooler.dense.weight", "pooler.dense.bias");
     /** BertEmbeddings' position_ids buffer: not a weight, but it must be 0..max-1 (checked below). */
     private static final String POSITION_IDS = "embeddings.position_ids";
+    /** Not recorded in ONNX, so transformers' BertConfig defaults: hidden and attention dropout. */
+    public static final double DEFAULT_DROPOUT = 0.1;
+    /** Not recorded in ONNX, so transformers' BertConfig default: the std of newly initialised weights. */
+    public static final double DEFAULT_INITIALIZER_RANGE = 0.02;
 
     private BertOnnxMapping() {
     }
@@ -76,32 +80,46 @@ public final class BertOnnxMapping {
      * @param pooler whether pooler.dense.* is included
      */
     public static Map<String, long[]> expectedShapes(BertConfig c, boolean pooler) {
-        long h = c.hiddenSize();
-        long i = c.intermediateSize();
         Map<String, long[]> m = new LinkedHashMap<>();
-        m.put("embeddings.word_embeddings.weight", new long[] {c.vocabSize(), h});
-        m.put("embeddings.position_embeddings.weight", new long[] {c.maxPositionEmbeddings(), h});
-        m.put("embeddings.token_type_embeddings.weight", new long[] {c.typeVocabSize(), h});
-        m.put("embeddings.LayerNorm.weight", new long[] {h});
-        m.put("embeddings.LayerNorm.bias", new long[] {h});
-        for (int l = 0; l < c.numLayers(); l++) {
+        for (String key : keyNames(c.numLayers(), pooler)) {
+            m.put(key, shapeOf(key, c));
+        }
+        return m;
+    }
+
+    private static List<String> keyNames(int numLayers, boolean pooler) {
+        List<String> keys = new ArrayList<>(EMBEDDING_KEYS);
+        for (int l = 0; l < numLayers; l++) {
             for (String k : LAYER_KEYS) {
-                long[] shape;
-                if (k.startsWith("intermediate.dense")) {
-                    shape = k.endsWith("weight") ? new long[] {i, h} : new long[] {i};
-                } else if (k.startsWith("output.dense")) {
-                    shape = k.endsWith("weight") ? new long[] {h, i} : new long[] {h};
-                } else {
-                    shape = k.endsWith("weight") && !k.contains("LayerNorm") ? new long[] {h, h} : new long[] {h};
-                }
-                m.put("encoder.layer." + l + "." + k, shape);
+                keys.add("encoder.layer." + l + "." + k);
             }
         }
         if (pooler) {
-            m.put("pooler.dense.weight", new long[] {h, h});
-            m.put("pooler.dense.bias", new long[] {h});
+            keys.addAll(POOLER_KEYS);
         }
-        return m;
+        return keys;
+    }
+
+    /** A key's shape: embedding tables (rows, H), Linear weights (out, in), biases and LayerNorm (out). */
+    private static long[] shapeOf(String key, BertConfig c) {
+        long h = c.hiddenSize();
+        long i = c.intermediateSize();
+        return switch (key) {
+            case "embeddings.word_embeddings.weight" -> new long[] {c.vocabSize(), h};
+            case "embeddings.position_embeddings.weight" -> new long[] {c.maxPositionEmbeddings(), h};
+            case "embeddings.token_type_embeddings.weight" -> new long[] {c.typeVocabSize(), h};
+            default -> {
+                String k = key.replaceFirst("^encoder\\.layer\\.\\d+\\.", "");
+                boolean matrix = k.endsWith(".weight") && !k.contains("LayerNorm");
+                if (k.startsWith("intermediate.dense.")) {
+                    yield matrix ? new long[] {i, h} : new long[] {i}; // H -> I
+                }
+                if (k.startsWith("output.dense.")) {
+                    yield matrix ? new long[] {h, i} : new long[] {h}; // I -> H
+                }
+                yield matrix ? new long[] {h, h} : new long[] {h}; // H -> H: attention, pooler
+            }
+        };
     }
 
     /** A BertModel key, whichever layer: the keys that named initializers may carry. */
@@ -216,8 +234,8 @@ public final class BertOnnxMapping {
         checkPositions(model, positionIds, findings);
         BertConfig config;
         try {
-            config = new BertConfig("bert", vocab, hidden, numLayers, heads, intermediate, act, 0.1, 0.1, maxPositions,
-                    typeVocab, 0.02, eps, padTokenId, null);
+            config = new BertConfig("bert", vocab, hidden, numLayers, heads, intermediate, act, DEFAULT_DROPOUT,
+                    DEFAULT_DROPOUT, maxPositions, typeVocab, DEFAULT_INITIALIZER_RANGE, eps, padTokenId, null);
         } catch (RuntimeException e) {
             throw new CheckpointException(where + ": the config inferred from the graph is invalid: " + e.getMessage(), e);
         }
@@ -237,21 +255,6 @@ public final class BertOnnxMapping {
                     + ". The export is not a BertModel, or its graph was rewritten; export it again without optimisation.");
         }
         return new Result(config, weights, pooler, transposed, findings);
-    }
-
-    private static List<String> keyNames(int numLayers, boolean pooler) {
-        List<String> keys = new ArrayList<>(List.of("embeddings.word_embeddings.weight",
-                "embeddings.position_embeddings.weight", "embeddings.token_type_embeddings.weight",
-                "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias"));
-        for (int l = 0; l < numLayers; l++) {
-            for (String k : LAYER_KEYS) {
-                keys.add("encoder.layer." + l + "." + k);
-            }
-        }
-        if (pooler) {
-            keys.addAll(List.of("pooler.dense.weight", "pooler.dense.bias"));
-        }
-        return keys;
     }
 
     // ---------------------------------------------------------------------------------------------

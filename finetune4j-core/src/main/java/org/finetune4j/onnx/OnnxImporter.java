@@ -140,7 +140,8 @@ public final class OnnxImporter {
                         + " operands in the export and were transposed to torch.nn.Linear's [out, in]; the other weights"
                         + " were copied as they are.")
                 .withNote("import_config", "Read from the graph: " + String.join("; ", mapped.findings())
-                        + ". Dropout (0.1) and initializer_range (0.02) are BertConfig's defaults; ONNX does not record them.")
+                        + ". Dropout (" + BertOnnxMapping.DEFAULT_DROPOUT + ") and initializer_range ("
+                        + BertOnnxMapping.DEFAULT_INITIALIZER_RANGE + ") are BertConfig's defaults; ONNX does not record them.")
                 .withNote("import_pooler", mapped.hasPooler() ? "The export includes BERT's pooler (pooler.dense.*)."
                         : "The export has no pooler (its graph ends at last_hidden_state), so pooler.dense.* is absent from"
                         + " model.safetensors; a loader that needs a pooler initialises it anew, and it must be trained"
