@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The ./finetune4j command: each subcommand parses options, calls the library, and prints. */
 @Command(name = "finetune4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Fine-tune, evaluate and serve BERT-family text classifiers on the JVM.",
-        subcommands = {InspectCommand.class, EncodeCommand.class, ImportOnnxCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, InspectCommand.class, EncodeCommand.class, ImportOnnxCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
@@ -34,6 +34,7 @@ public final class Main {
     private static int handleError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
         if (e instanceof CheckpointException || e instanceof IllegalArgumentException || e instanceof UserError
+                || e instanceof org.finetune4j.train.TrainingDivergedException
                 || e instanceof java.io.UncheckedIOException) {
             err.println("error: " + e.getMessage());
             err.flush();

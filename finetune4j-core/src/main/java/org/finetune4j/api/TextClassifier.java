@@ -14,6 +14,7 @@ import java.util.stream.IntStream;
 import org.finetune4j.config.HeadConfig;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.config.ProblemType;
+import org.finetune4j.data.TextCleaner;
 import org.finetune4j.io.CheckpointException;
 import org.finetune4j.lora.Lora;
 import org.finetune4j.models.TransformerModel;
@@ -35,12 +36,29 @@ public final class TextClassifier implements AutoCloseable {
     private final TransformerModel model;
     private final TextTokenizer tokenizer;
     private final int batchSize;
+    private final TextCleaner cleaner;
 
     private TextClassifier(NDManager manager, TransformerModel model, TextTokenizer tokenizer, int batchSize) {
         this.manager = manager;
         this.model = model;
         this.tokenizer = tokenizer;
         this.batchSize = batchSize;
+        this.cleaner = cleaner(model.config());
+    }
+
+    /** The text cleaning the model was trained with (config.json, finetune4j.preprocessing), or none. */
+    static TextCleaner cleaner(ModelConfig config) {
+        if (config.preprocessing() == null) {
+            return TextCleaner.NONE;
+        }
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper()
+                    .setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE)
+                    .treeToValue(config.preprocessing(), TextCleaner.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            throw new CheckpointException("config.json: finetune4j.preprocessing is not a valid text-cleaning setting ("
+                    + e.getMessage() + ")");
+        }
     }
 
     /** Loads a fine-tuned model directory (config.json, model.safetensors, tokenizer.json). */
@@ -151,7 +169,7 @@ public final class TextClassifier implements AutoCloseable {
                 throw new IllegalArgumentException("text " + i + " is null");
             }
         }
-        List<Tokenized> enc = tokenizer.encodeAll(texts, pairs);
+        List<Tokenized> enc = tokenizer.encodeAll(clean(texts), pairs == null ? null : clean(pairs));
         Integer[] order = IntStream.range(0, enc.size()).boxed().toArray(Integer[]::new);
         Arrays.sort(order, Comparator.comparingInt(i -> -enc.get(i).length()));
         boolean multi = model.config().problemType() == ProblemType.MULTI_LABEL;
@@ -172,6 +190,17 @@ public final class TextClassifier implements AutoCloseable {
                     out[order[j]] = Arrays.copyOfRange(flat, (j - start) * c, (j - start + 1) * c);
                 }
             }
+        }
+        return out;
+    }
+
+    private List<String> clean(List<String> texts) {
+        if (cleaner.equals(TextCleaner.NONE)) {
+            return texts;
+        }
+        List<String> out = new ArrayList<>(texts.size());
+        for (String t : texts) {
+            out.add(t == null ? null : cleaner.clean(t));
         }
         return out;
     }

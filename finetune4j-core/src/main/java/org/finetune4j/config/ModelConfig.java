@@ -30,10 +30,12 @@ import org.finetune4j.io.CheckpointException;
  * @param decisionThreshold for binary classifiers, the probability of label 1 above which it is
  *     predicted (chosen on validation data); null means argmax
  * @param notes free-text notes kept under finetune4j.notes (for example how a model was imported)
+ * @param preprocessing how texts were cleaned before tokenising in training (finetune4j.preprocessing),
+ *     so that predictions clean them the same way; null for none
  * @param extra the fields of the original config.json that are not modelled here
  */
 public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemType problemType, HeadConfig head,
-        Double decisionThreshold, Map<String, String> notes, ObjectNode extra) {
+        Double decisionThreshold, Map<String, String> notes, ObjectNode preprocessing, ObjectNode extra) {
 
     public static final String FILE = "config.json";
     public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert", "distilbert", "roberta");
@@ -44,6 +46,7 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
         labels = List.copyOf(labels);
         notes = Map.copyOf(new LinkedHashMap<>(notes));
         extra = extra == null ? JSON.createObjectNode() : extra.deepCopy();
+        preprocessing = preprocessing == null || preprocessing.isEmpty() ? null : preprocessing.deepCopy();
         if (head != null && labels.isEmpty()) {
             throw new IllegalArgumentException("a classification head needs at least one label");
         }
@@ -58,7 +61,7 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
 
     /** A bare encoder config (no labels, no head). */
     public static ModelConfig encoderOnly(EncoderConfig encoder) {
-        return new ModelConfig(encoder, List.of(), ProblemType.SINGLE_LABEL, null, null, Map.of(), null);
+        return new ModelConfig(encoder, List.of(), ProblemType.SINGLE_LABEL, null, null, Map.of(), null, null);
     }
 
     public boolean isClassifier() {
@@ -70,17 +73,21 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
     }
 
     public ModelConfig withClassifier(List<String> labels, ProblemType problemType, HeadConfig head) {
-        return new ModelConfig(encoder, labels, problemType, head, null, notes, extra);
+        return new ModelConfig(encoder, labels, problemType, head, null, notes, preprocessing, extra);
     }
 
     public ModelConfig withDecisionThreshold(Double threshold) {
-        return new ModelConfig(encoder, labels, problemType, head, threshold, notes, extra);
+        return new ModelConfig(encoder, labels, problemType, head, threshold, notes, preprocessing, extra);
     }
 
     public ModelConfig withNote(String key, String value) {
         Map<String, String> n = new LinkedHashMap<>(notes);
         n.put(key, value);
-        return new ModelConfig(encoder, labels, problemType, head, decisionThreshold, n, extra);
+        return new ModelConfig(encoder, labels, problemType, head, decisionThreshold, n, preprocessing, extra);
+    }
+
+    public ModelConfig withPreprocessing(ObjectNode textCleaning) {
+        return new ModelConfig(encoder, labels, problemType, head, decisionThreshold, notes, textCleaning, extra);
     }
 
     /** The transformers class that loads this checkpoint with the same weights and head. */
@@ -152,12 +159,14 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
             }
         }
         Double threshold = ours.has("decision_threshold") ? ours.get("decision_threshold").asDouble() : null;
+        ObjectNode preprocessing = ours.has("preprocessing") && ours.get("preprocessing").isObject()
+                ? (ObjectNode) ours.get("preprocessing") : null;
         Map<String, String> notes = new LinkedHashMap<>();
         if (ours.has("notes") && ours.get("notes").isObject()) {
             ours.get("notes").fields().forEachRemaining(e -> notes.put(e.getKey(), e.getValue().asText()));
         }
         try {
-            return new ModelConfig(enc, labels, problem, head, threshold, notes, node);
+            return new ModelConfig(enc, labels, problem, head, threshold, notes, preprocessing, node);
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(where + ": " + e.getMessage());
         }
@@ -255,6 +264,9 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
         }
         if (decisionThreshold != null) {
             ours.put("decision_threshold", decisionThreshold);
+        }
+        if (preprocessing != null) {
+            ours.set("preprocessing", preprocessing.deepCopy());
         }
         if (!notes.isEmpty()) {
             ObjectNode nn = ours.putObject("notes");

@@ -24,7 +24,7 @@ import org.finetune4j.nn.ParameterStore;
  * native memory; close it when done.
  */
 public final class TransformerModel implements AutoCloseable {
-    private final ModelConfig config;
+    private ModelConfig config;
     private final ParameterStore store;
     private final Encoder encoder;
     private final Heads.Head head; // null for a bare encoder
@@ -229,6 +229,11 @@ public final class TransformerModel implements AutoCloseable {
 
     public ModelConfig config() {
         return config;
+    }
+
+    /** Records the binary decision threshold chosen on validation data (saved in config.json). */
+    public void setDecisionThreshold(Double threshold) {
+        config = config.withDecisionThreshold(threshold);
     }
 
     public ParameterStore parameters() {
