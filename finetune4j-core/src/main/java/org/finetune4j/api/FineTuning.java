@@ -194,7 +194,12 @@ public final class FineTuning {
 
         ModelConfig base = ModelConfig.read(modelDir);
         HeadConfig head = spec.head().resolve(base);
-        ObjectNode cleaning = spec.data().cleaner().equals(TextCleaner.NONE) ? null : SNAKE.valueToTree(spec.data().cleaner());
+        // Remembered with the model so predictions see texts as training did: same cleaning, same truncation.
+        ObjectNode preprocessing = JSON.createObjectNode();
+        preprocessing.put("max_length", cfg.maxLength());
+        if (!spec.data().cleaner().equals(TextCleaner.NONE)) {
+            preprocessing.set("text_cleaning", SNAKE.valueToTree(spec.data().cleaner()));
+        }
         int positions = base.encoder().maxPositionEmbeddings()
                 - (base.encoder().modelType().equals("roberta") ? base.encoder().padTokenId() + 1 : 0);
         if (cfg.maxLength() > positions) {
@@ -213,7 +218,7 @@ public final class FineTuning {
             }
 
             TransformerModel.Loaded loaded = TransformerModel.fromPretrained(modelDir, manager,
-                    c -> c.withClassifier(data.labels().names(), problem, head).withPreprocessing(cleaning), true, cfg.seed());
+                    c -> c.withClassifier(data.labels().names(), problem, head).withPreprocessing(preprocessing), true, cfg.seed());
             try (TransformerModel model = loaded.model()) {
                 if (!loaded.report().missing().isEmpty()) {
                     log.accept(loaded.report().summary());

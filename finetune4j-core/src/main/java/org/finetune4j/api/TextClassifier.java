@@ -46,15 +46,15 @@ public final class TextClassifier implements AutoCloseable {
         this.cleaner = cleaner(model.config());
     }
 
-    /** The text cleaning the model was trained with (config.json, finetune4j.preprocessing), or none. */
+    /** The text cleaning the model was trained with (config.json, finetune4j.preprocessing.text_cleaning), or none. */
     static TextCleaner cleaner(ModelConfig config) {
-        if (config.preprocessing() == null) {
+        if (config.preprocessing() == null || !config.preprocessing().has("text_cleaning")) {
             return TextCleaner.NONE;
         }
         try {
             return new com.fasterxml.jackson.databind.ObjectMapper()
                     .setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE)
-                    .treeToValue(config.preprocessing(), TextCleaner.class);
+                    .treeToValue(config.preprocessing().get("text_cleaning"), TextCleaner.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
             throw new CheckpointException("config.json: finetune4j.preprocessing is not a valid text-cleaning setting ("
                     + e.getMessage() + ")");
@@ -129,7 +129,9 @@ public final class TextClassifier implements AutoCloseable {
 
     private static TextTokenizer tokenizer(Path dir, ModelConfig cfg) {
         TextTokenizer probe = TextTokenizer.load(dir, 0);
-        int max = probe.modelMaxLength() > 0 ? probe.modelMaxLength() : cfg.encoder().maxPositionEmbeddings();
+        // The length the model was trained with, else the tokenizer's model_max_length, else the positions.
+        int trained = cfg.preprocessing() == null ? 0 : cfg.preprocessing().path("max_length").asInt(0);
+        int max = trained > 0 ? trained : probe.modelMaxLength() > 0 ? probe.modelMaxLength() : cfg.encoder().maxPositionEmbeddings();
         int positions = cfg.encoder().maxPositionEmbeddings() - (cfg.encoder().modelType().equals("roberta")
                 ? cfg.encoder().padTokenId() + 1 : 0);
         probe.checkCompatible(cfg.encoder().vocabSize(), dir.toString());
