@@ -368,8 +368,8 @@ final class HubClient {
         String commit = h.firstValue("X-Repo-Commit").orElse(null);
         String etag = normalizeEtag(h.firstValue("X-Linked-Etag").or(() -> h.firstValue("ETag")).orElse(null));
         OptionalLong size = h.firstValueAsLong("X-Linked-Size");
-        if (size.isEmpty()) {
-            size = h.firstValueAsLong("Content-Length");
+        if (size.isEmpty() && response.statusCode() == 200) {
+            size = h.firstValueAsLong("Content-Length"); // a redirect's own length says nothing of the file
         }
         if (!HubModelId.isCommitHash(commit) || !HubCache.isSafeEtag(etag)) {
             throw new CheckpointException(asked + " answered without a usable " + (HubModelId.isCommitHash(commit)

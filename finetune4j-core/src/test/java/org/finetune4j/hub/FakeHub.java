@@ -44,6 +44,7 @@ final class FakeHub implements AutoCloseable {
         final Map<String, byte[]> files = new LinkedHashMap<>();
         final Set<String> lfs = new HashSet<>();
         String token; // when set, the repository is private: other callers get 401
+        boolean withoutLinkedSize; // LFS redirects carry no X-Linked-Size, only their own Content-Length
 
         Repo(String id, String commit) {
             this.id = id;
@@ -170,6 +171,12 @@ final class FakeHub implements AutoCloseable {
             }
             if (repo.lfs.contains(file)) {
                 String sha = sha256(bytes);
+                if (repo.withoutLinkedSize) {
+                    ex.getResponseHeaders().set("Content-Length", "5");
+                    send(ex, 302, Map.of("X-Repo-Commit", repo.commit, "X-Linked-Etag", "\"" + sha + "\"", "Location",
+                            "http://127.0.0.1:" + cdn.getAddress().getPort() + "/blobs/" + sha));
+                    return;
+                }
                 send(ex, 302, Map.of("X-Repo-Commit", repo.commit, "X-Linked-Etag", "\"" + sha + "\"",
                         "X-Linked-Size", Long.toString(bytes.length), "ETag", "\"" + gitSha1(("pointer " + sha).getBytes(
                                 StandardCharsets.UTF_8)) + "\"", "Location", "http://127.0.0.1:" + cdn.getAddress().getPort()

@@ -210,6 +210,15 @@ class HubDownloadTest {
     }
 
     @Test
+    void aRedirectWithoutALinkedSizeIsCheckedByItsSha256Alone() throws Exception {
+        try (FakeHub hub = new FakeHub()) {
+            tiny(hub).withoutLinkedSize = true;
+            Path snapshot = HubModels.download("acme/tiny", config(hub));
+            assertArrayEquals(WEIGHTS, Files.readAllBytes(snapshot.resolve("model.safetensors")));
+        }
+    }
+
+    @Test
     void theTokenGoesToTheHubButNotToTheCdn() throws Exception {
         try (FakeHub hub = new FakeHub()) {
             tiny(hub).token = "hf_secret";
