@@ -47,14 +47,9 @@ public final class ModelLocator {
         if (looksLikePath(model)) {
             hubProblem = "it is a path, and no directory is there";
         } else {
-            HubModelId id = null;
-            try {
-                id = HubModelId.parse(model);
-            } catch (IllegalArgumentException e) {
-                hubProblem = e.getMessage();
-            }
-            if (id != null) {
-                return HubModels.download(id, hub.get());
+            hubProblem = HubModelId.problem(model);
+            if (hubProblem == null) {
+                return HubModels.download(HubModelId.parse(model), hub.get());
             }
         }
         throw new CheckpointException("model \"" + model + "\" is not a directory, a packaged model ("

@@ -58,37 +58,66 @@ public record HubModelId(String repoId, String revision) {
         return DEFAULT_REVISION.equals(revision) ? repoId : repoId + "@" + revision;
     }
 
-    static void checkRepoId(String id) {
-        String why = null;
-        if (id == null || id.isEmpty()) {
-            why = "it is empty";
-        } else if (id.length() > MAX_REPO_ID) {
-            why = "it is longer than " + MAX_REPO_ID + " characters";
-        } else if (id.contains("--") || id.contains("..")) {
-            why = "\"--\" and \"..\" are not allowed";
-        } else if (id.endsWith(".git")) {
-            why = "it ends with .git";
-        } else {
-            String[] parts = id.split("/", -1);
-            if (parts.length != 2) {
-                why = "it must be org/name, with exactly one '/'";
-            } else if (!REPO_PART.matcher(parts[0]).matches() || !REPO_PART.matcher(parts[1]).matches()) {
-                why = "each part may hold only letters, digits, '_', '-' and '.', and must start and end with a letter"
-                        + " or digit";
-            }
+    /** Why {@code spec} is not {@code org/name[@revision]}, in a few words, or null when it is one. */
+    public static String problem(String spec) {
+        String s = spec == null ? "" : spec.strip();
+        int at = s.indexOf('@');
+        String id = at < 0 ? s : s.substring(0, at);
+        String why = repoIdProblem(id);
+        if (why != null) {
+            return "\"" + id + "\" is not a Hugging Face repo id: " + why;
         }
+        if (at >= 0 && revisionProblem(s.substring(at + 1)) != null) {
+            return "\"" + s.substring(at + 1) + "\" is not a revision: " + revisionProblem(s.substring(at + 1));
+        }
+        return null;
+    }
+
+    static void checkRepoId(String id) {
+        String why = repoIdProblem(id);
         if (why != null) {
             throw new IllegalArgumentException("\"" + id + "\" is not a Hugging Face repo id: " + why
                     + ". Give it as on huggingface.co, e.g. google-bert/bert-base-uncased.");
         }
     }
 
-    static void checkRevision(String revision) {
-        if (revision == null || revision.length() > 255 || !pathIsSafe(revision)) {
-            throw new IllegalArgumentException("\"" + revision + "\" is not a revision finetune4j accepts: give a branch,"
-                    + " tag or commit hash made of letters, digits and '_ - . +', optionally in '/'-separated parts"
-                    + " (e.g. main, v1.0, refs/pr/1), with no empty, '.' or '..' part.");
+    private static String repoIdProblem(String id) {
+        if (id == null || id.isEmpty()) {
+            return "it is empty";
         }
+        if (id.length() > MAX_REPO_ID) {
+            return "it is longer than " + MAX_REPO_ID + " characters";
+        }
+        if (id.contains("--") || id.contains("..")) {
+            return "\"--\" and \"..\" are not allowed";
+        }
+        if (id.endsWith(".git")) {
+            return "it ends with .git";
+        }
+        String[] parts = id.split("/", -1);
+        if (parts.length != 2) {
+            return "it must be org/name, with exactly one '/'";
+        }
+        if (!REPO_PART.matcher(parts[0]).matches() || !REPO_PART.matcher(parts[1]).matches()) {
+            return "each part may hold only letters, digits, '_', '-' and '.', and must start and end with a letter or digit";
+        }
+        return null;
+    }
+
+    static void checkRevision(String revision) {
+        String why = revisionProblem(revision);
+        if (why != null) {
+            throw new IllegalArgumentException("\"" + revision + "\" is not a revision finetune4j accepts: " + why
+                    + ". Give a branch, tag or commit hash, e.g. main, v1.0, refs/pr/1.");
+        }
+    }
+
+    private static String revisionProblem(String revision) {
+        if (revision == null || revision.isEmpty() || revision.length() > 255) {
+            return "it must have 1 to 255 characters";
+        }
+        return pathIsSafe(revision) ? null : "it may hold only letters, digits and '_ - . +', in '/'-separated parts"
+                + " with no empty, '.' or '..' part";
     }
 
     /**

@@ -285,11 +285,15 @@ class HubDownloadTest {
                     "acme/ti ny", "acme/tïny", "acme/tiny@", "acme/tiny@..", "acme/tiny@../../x", "acme/tiny@/abs",
                     "acme/tiny@a//b", "acme/tiny@a\\b", "acme/tiny@refs/../../x", "acme/tiny@.git", "acme/tiny@a@b")) {
                 assertThrows(IllegalArgumentException.class, () -> HubModels.download(bad, config(hub)), bad);
+                assertTrue(HubModelId.problem(bad) != null, bad);
             }
             assertEquals(0, hub.requests().size());
             try (Stream<Path> s = Files.list(cacheDir)) {
                 assertEquals(0, s.count());
             }
+        }
+        for (String good : List.of("acme/tiny", "BAAI/bge-small-en-v1.5@v1.0", "acme/tiny@refs/pr/1", "acme/tiny@" + COMMIT)) {
+            assertNull(HubModelId.problem(good), good);
         }
         assertEquals(new HubModelId("acme/tiny", "main"), HubModelId.parse("acme/tiny"));
         assertEquals(new HubModelId("BAAI/bge-small-en-v1.5", "v1.0"), HubModelId.parse("BAAI/bge-small-en-v1.5@v1.0"));
