@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "inspect", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Describe a model: architecture, layers, hidden size, parameters, vocabulary, labels.")
 final class InspectCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model directory, packaged model id or Hub id.")
+    @Option(names = "--model", required = true, description = "Model directory, packaged model id, or Hugging Face Hub id org/name[@revision].")
     String model;
 
     @Option(names = "--json", description = "Print JSON instead of text.")

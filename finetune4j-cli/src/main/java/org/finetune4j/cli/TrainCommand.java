@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
                         + " (360 support messages, 3 classes) and prints the report."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "all-MiniLM-L6-v2",
-            description = "Model directory or packaged id (all-MiniLM-L6-v2, bge-small-en-v1.5).")
+            description = "Model directory, packaged id (all-MiniLM-L6-v2, bge-small-en-v1.5), or Hugging Face Hub id"
+                    + " org/name[@revision].")
     String model;
 
     @Option(names = "--train", description = "Training file (CSV, TSV, JSON Lines; .gz allowed).")

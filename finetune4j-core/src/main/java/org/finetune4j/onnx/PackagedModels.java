@@ -5,23 +5,20 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.MalformedURLException;
 import java.net.URL;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.config.Pooling;
 import org.finetune4j.io.CheckpointException;
+import org.finetune4j.io.ProcessLock;
 import org.finetune4j.onnx.OnnxImporter.Origin;
 import org.finetune4j.onnx.StagedDirectory.IfExists;
 import org.slf4j.Logger;
@@ -94,9 +91,6 @@ public final class PackagedModels {
 
     private static final List<PackagedModel> CATALOG = List.of(ALL_MINILM_L6_V2, BGE_SMALL_EN_V15);
 
-    /** One lock per cache directory, so threads of one process import a model once. */
-    private static final ConcurrentHashMap<Path, Object> LOCKS = new ConcurrentHashMap<>();
-
     private PackagedModels() {
     }
 
@@ -144,10 +138,10 @@ public final class PackagedModels {
     /** As {@link #resolve(String, Path)}, reading the resources through {@code loader} (tests package their own). */
     static Path resolve(PackagedModel model, Path home, ClassLoader loader) {
         Path dir = cacheDir(model, home).toAbsolutePath().normalize();
-        synchronized (LOCKS.computeIfAbsent(dir, d -> new Object())) {
-            try (ProcessLock lock = ProcessLock.acquire(dir.resolveSibling("." + dir.getFileName() + ".lock"))) {
-                return resolveLocked(model, dir, loader);
-            }
+        // Two first uses (threads or processes) import once; the staged directory and its atomic rename
+        // keep the cache whole even where the file system cannot lock.
+        try (ProcessLock lock = ProcessLock.acquire(dir.resolveSibling("." + dir.getFileName() + ".lock"))) {
+            return resolveLocked(model, dir, loader);
         }
     }
 
@@ -177,43 +171,6 @@ public final class PackagedModels {
         }
         throw new CheckpointException(dir + ": could not import " + model.id() + " (the directory kept changing"
                 + " while importing). Remove it and try again.");
-    }
-
-    /**
-     * An advisory lock between processes, so that two first uses import once rather than twice. Where the
-     * file system cannot lock, resolving goes on unlocked: the staged directory and its atomic rename keep
-     * the cache whole either way.
-     */
-    private record ProcessLock(FileChannel channel, FileLock lock) implements AutoCloseable {
-        static ProcessLock acquire(Path lockFile) {
-            try {
-                Files.createDirectories(lockFile.getParent());
-                FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                try {
-                    return new ProcessLock(ch, ch.lock());
-                } catch (IOException | RuntimeException e) {
-                    ch.close();
-                    throw e;
-                }
-            } catch (IOException e) {
-                LOG.debug("cannot lock {} ({}); importing without a lock", lockFile, e.toString());
-                return new ProcessLock(null, null);
-            }
-        }
-
-        @Override
-        public void close() {
-            try {
-                if (lock != null) {
-                    lock.release();
-                }
-                if (channel != null) {
-                    channel.close();
-                }
-            } catch (IOException e) {
-                LOG.debug("releasing an import lock: {}", e.toString());
-            }
-        }
     }
 
     /** A complete import of the same artifact version by the same importer version. */
