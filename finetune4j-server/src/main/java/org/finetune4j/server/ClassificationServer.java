@@ -100,6 +100,7 @@ public final class ClassificationServer implements AutoCloseable {
         app.get("/", ctx -> page(ctx, "index.html", "text/html; charset=utf-8"));
         app.get("/app.js", ctx -> page(ctx, "app.js", "text/javascript; charset=utf-8"));
         app.get("/style.css", ctx -> page(ctx, "style.css", "text/css; charset=utf-8"));
+        app.get("/favicon.ico", ctx -> ctx.status(204)); // browsers ask; there is none
 
         app.exception(ApiError.class, (e, ctx) -> {
             if (e.status() == 401) {

@@ -12,7 +12,8 @@ import java.time.Duration;
 /** A small JSON client for the server tests (java.net.http, loopback only). */
 final class Http {
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
 
     /** A response: status, the raw body, the body as JSON (null when it is not JSON) and the headers. */
     record Response(int status, String body, JsonNode json, java.net.http.HttpHeaders headers) {
