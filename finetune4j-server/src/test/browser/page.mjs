@@ -1,13 +1,15 @@
 // Drives the serve page in headless Chromium and prints what it shows as one JSON line.
-// Usage: node page.mjs URL TEXT SCREENSHOT.png [TOKEN]
+// Usage: node page.mjs URL SCREENSHOT.png TOKEN|- TEXT [TEXT...]
+// Each text is typed and classified in turn; the report is about the last one.
 // The browser is the system's (CHROMIUM, default /usr/bin/chromium); playwright-core downloads none.
 import { chromium } from "playwright-core";
 
-const [url, text, screenshot, token] = process.argv.slice(2);
-if (!url || !text || !screenshot) {
-  console.error("usage: node page.mjs URL TEXT SCREENSHOT.png [TOKEN]");
+const [url, screenshot, tokenArg, ...texts] = process.argv.slice(2);
+if (!url || !screenshot || !tokenArg || texts.length === 0) {
+  console.error("usage: node page.mjs URL SCREENSHOT.png TOKEN|- TEXT [TEXT...]");
   process.exit(2);
 }
+const token = tokenArg === "-" ? null : tokenArg;
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 
 const browser = await chromium.launch({
@@ -40,8 +42,13 @@ try {
   }
   await page.locator("#model-facts dd").first().waitFor({ timeout: 15000 });
 
-  await page.fill("#text", text);
-  await page.click("#classify");
+  for (let i = 0; i < texts.length; i++) {
+    await page.fill("#text", texts[i]);
+    await page.click("#classify");
+    // Done when the recent list holds this text's entry.
+    await page.locator("#recent li").nth(Math.min(i, 4)).waitFor({ timeout: 30000 });
+    await page.waitForFunction((n) => document.querySelectorAll("#recent li").length === n, Math.min(i + 1, 5));
+  }
   await page.locator("#result").waitFor({ state: "visible", timeout: 30000 });
 
   const shown = {

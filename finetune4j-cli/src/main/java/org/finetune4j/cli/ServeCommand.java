@@ -73,6 +73,9 @@ final class ServeCommand implements Callable<Integer> {
         @Option(names = "--max-queued", defaultValue = "256", description = "Requests waiting for the model before 503.")
         int maxQueued;
 
+        @Option(names = "--batch-workers", defaultValue = "1", description = "Batching threads sharing the queue.")
+        int workers;
+
         @Option(names = "--no-batching", description = "Run each request's forward pass on its own thread (for benchmarks).")
         boolean off;
     }
@@ -84,7 +87,7 @@ final class ServeCommand implements Callable<Integer> {
                 new ServerConfig.Auth(token),
                 new ServerConfig.Limits(limits.maxBodyBytes, limits.maxTexts, limits.maxChars),
                 new ServerConfig.Batching(!batching.off, Duration.ofMillis(batching.windowMs), batching.maxBatchSize,
-                        batching.maxQueued));
+                        batching.maxQueued, batching.workers));
     }
 
     @Override

@@ -14,8 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Server-side micro-batching. Request threads put their texts on a queue and wait; one worker thread
- * takes the first waiting request, keeps collecting requests for up to {@code window} or until
+ * Server-side micro-batching. Request threads put their texts on a queue and wait; a worker thread
+ * (one by default, or several sharing the queue) takes the first waiting request, keeps collecting requests for up to {@code window} or until
  * {@code maxBatchSize} texts, runs one forward pass over all of them and hands each request its rows.
  * While a pass runs, new requests queue up, so under load batches fill without waiting for the window.
  *
@@ -32,7 +32,7 @@ final class MicroBatcher implements Inference {
     private final long windowNanos;
     private final int maxBatchSize;
     private final BlockingQueue<Pending> queue;
-    private final Thread worker;
+    private final List<Thread> workers = new ArrayList<>();
     private final AtomicLong passes = new AtomicLong();
     private volatile boolean closed;
 
@@ -41,15 +41,18 @@ final class MicroBatcher implements Inference {
         this.windowNanos = cfg.window().toNanos();
         this.maxBatchSize = cfg.maxBatchSize();
         this.queue = new ArrayBlockingQueue<>(cfg.maxQueued());
-        this.worker = new Thread(this::run, "finetune4j-batcher");
-        this.worker.setDaemon(true);
-        this.worker.start();
+        for (int i = 0; i < cfg.workers(); i++) {
+            Thread w = new Thread(this::run, "finetune4j-batcher-" + i);
+            w.setDaemon(true);
+            w.start();
+            workers.add(w);
+        }
     }
 
     @Override
     public List<Prediction> classify(List<String> texts) throws InterruptedException {
         Pending p = new Pending(texts, new CompletableFuture<>());
-        synchronized (this) { // with close(): nothing is queued after the worker may have seen "closed and empty"
+        synchronized (this) { // with close(): nothing is queued after a worker may have seen "closed and empty"
             if (closed) {
                 throw new ApiError(503, "shutting_down", "the server is shutting down; retry on another instance");
             }
@@ -157,19 +160,21 @@ final class MicroBatcher implements Inference {
         }
     }
 
-    /** Refuses new requests, lets the worker finish every accepted one, then stops it. */
+    /** Refuses new requests, lets the workers finish every accepted one, then stops them. */
     @Override
     public void close() {
         synchronized (this) {
             closed = true;
         }
-        try {
-            worker.join(TimeUnit.SECONDS.toMillis(30));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (worker.isAlive()) {
-            worker.interrupt();
+        for (Thread w : workers) {
+            try {
+                w.join(TimeUnit.SECONDS.toMillis(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (w.isAlive()) {
+                w.interrupt();
+            }
         }
     }
 }

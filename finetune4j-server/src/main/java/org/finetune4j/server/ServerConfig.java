@@ -132,8 +132,11 @@ public record ServerConfig(Network network, Auth auth, Limits limits, Batching b
      *     gathered batch is exactly one pass.
      * @param maxQueued requests waiting for the worker before new ones are refused with 503. Default 256:
      *     a few seconds of work; beyond that a caller is better told to retry than left waiting.
+     * @param workers batching threads, each gathering and running its own batches from the shared queue.
+     *     Default 1: one batch at a time gets all of PyTorch's intra-op threads. On a CPU with many cores,
+     *     or a busy one, several workers with fewer intra-op threads each can do better (BENCHMARKS.md).
      */
-    public record Batching(boolean enabled, Duration window, int maxBatchSize, int maxQueued) {
+    public record Batching(boolean enabled, Duration window, int maxBatchSize, int maxQueued, int workers) {
         public Batching {
             if (window == null || window.isNegative()) {
                 throw new IllegalArgumentException("--batch-window-ms must be zero or more, not " + window);
@@ -144,15 +147,22 @@ public record ServerConfig(Network network, Auth auth, Limits limits, Batching b
             if (maxQueued < 1) {
                 throw new IllegalArgumentException("--max-queued must be at least 1, not " + maxQueued);
             }
+            if (workers < 1) {
+                throw new IllegalArgumentException("--batch-workers must be at least 1, not " + workers);
+            }
         }
 
         public static Batching defaults() {
-            return new Batching(true, Duration.ofMillis(5), 32, 256);
+            return new Batching(true, Duration.ofMillis(5), 32, 256, 1);
         }
 
         public static Batching off() {
             Batching d = defaults();
-            return new Batching(false, d.window, d.maxBatchSize, d.maxQueued);
+            return new Batching(false, d.window, d.maxBatchSize, d.maxQueued, d.workers);
+        }
+
+        public Batching withWorkers(int n) {
+            return new Batching(enabled, window, maxBatchSize, maxQueued, n);
         }
     }
 }

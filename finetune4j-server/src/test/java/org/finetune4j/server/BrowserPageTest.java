@@ -19,12 +19,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The page at / in a real headless Chromium, driven by Playwright ({@code src/test/browser/page.mjs}):
- * the token field, a typed text's prediction and bars, the recent list and the metrics card. It needs
+ * the token field, typed texts' predictions and bars, the recent list and the metrics card. It needs
  * Node.js, the system Chromium and {@code npm ci} in src/test/browser, which {@code .ci/run} installs;
  * without them it fails and says what to install, rather than passing without having looked.
  */
 class BrowserPageTest {
     private static final Path SCRIPT_DIR = Path.of("src/test/browser");
+    private static final String FIRST = "where is my parcel?";
     private static final String TEXT = "I was charged twice for my subscription this month";
 
     @TempDir
@@ -53,7 +54,7 @@ class BrowserPageTest {
                 .withAuth(new ServerConfig.Auth(token));
         try (TextClassifier classifier = TextClassifier.load(modelDir);
                 ClassificationServer server = ClassificationServer.start(classifier, modelDir, null, cfg)) {
-            List<String> cmd = List.of(node, "page.mjs", server.url() + "/", TEXT, shot.toString(), token);
+            List<String> cmd = List.of(node, "page.mjs", server.url() + "/", shot.toString(), token, FIRST, TEXT);
             Process p = new ProcessBuilder(cmd).directory(SCRIPT_DIR.toFile()).redirectErrorStream(true).start();
             boolean done = p.waitFor(180, TimeUnit.SECONDS);
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -69,10 +70,14 @@ class BrowserPageTest {
             assertEquals(classifier.predict(TEXT).label(), shown.get("label").asText(), "the page shows the model's label");
             assertTrue(shown.get("score").asText().matches("\\(\\d+\\.\\d%\\)"), shown.toString());
             assertEquals(3, shown.get("bars").size(), "a bar per class: " + shown);
-            assertTrue(shown.get("bars").get(0).asText().startsWith(shown.get("label").asText())
-                    || shown.get("bars").toString().contains(shown.get("label").asText()), shown.toString());
-            assertEquals(1, shown.get("recent").size(), shown.toString());
+            for (int i = 0; i < 3; i++) {
+                String bar = shown.get("bars").get(i).asText();
+                assertTrue(TinyClassifier.LABELS.stream().anyMatch(bar::startsWith), "a label and its %: " + bar);
+                assertTrue(bar.matches(".*\\d+\\.\\d%"), bar);
+            }
+            assertEquals(2, shown.get("recent").size(), "both predictions, newest first: " + shown);
             assertTrue(shown.get("recent").get(0).asText().startsWith(TEXT), shown.toString());
+            assertTrue(shown.get("recent").get(1).asText().startsWith(FIRST), shown.toString());
             assertTrue(shown.get("facts").toString().contains("BertForSequenceClassification"), shown.toString());
             assertEquals(4, shown.get("metrics").size(), "the eval_results.json metrics: " + shown);
             assertTrue(shown.get("error").isNull(), shown.toString());

@@ -279,7 +279,7 @@ class ClassificationServerTest {
     @Test
     void concurrentRequestsShareForwardPasses() throws Exception {
         int clients = 12;
-        ServerConfig cfg = config().withBatching(new ServerConfig.Batching(true, Duration.ofMillis(200), 32, 256));
+        ServerConfig cfg = config().withBatching(new ServerConfig.Batching(true, Duration.ofMillis(200), 32, 256, 1));
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         try (ClassificationServer s = serve(cfg)) {
             CountDownLatch go = new CountDownLatch(1);
@@ -359,7 +359,7 @@ class ClassificationServerTest {
     void configIsValidatedWhenBuilt() {
         assertThrows(IllegalArgumentException.class, () -> new ServerConfig.Network("127.0.0.1", 70000, Duration.ZERO));
         assertThrows(IllegalArgumentException.class, () -> new ServerConfig.Limits(0, 1, 1));
-        assertThrows(IllegalArgumentException.class, () -> new ServerConfig.Batching(true, Duration.ofMillis(-1), 32, 1));
+        assertThrows(IllegalArgumentException.class, () -> new ServerConfig.Batching(true, Duration.ofMillis(-1), 32, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> new ServerConfig.Auth(" "));
         assertNull(ServerConfig.defaults().auth().token());
         assertEquals("127.0.0.1", ServerConfig.defaults().network().host(), "loopback unless told otherwise");

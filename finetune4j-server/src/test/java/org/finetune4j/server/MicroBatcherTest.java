@@ -30,7 +30,7 @@ class MicroBatcherTest {
     void requestsArrivingTogetherShareAPassUpToTheMaximumAndEachGetsItsOwnRows() throws Exception {
         int requests = 10;
         ExecutorService pool = Executors.newFixedThreadPool(requests);
-        try (MicroBatcher b = new MicroBatcher(echo, new ServerConfig.Batching(true, Duration.ofMillis(300), 4, 64))) {
+        try (MicroBatcher b = new MicroBatcher(echo, new ServerConfig.Batching(true, Duration.ofMillis(300), 4, 64, 1))) {
             CountDownLatch go = new CountDownLatch(1);
             List<Future<List<Prediction>>> out = new ArrayList<>();
             for (int i = 0; i < requests; i++) {
@@ -55,8 +55,27 @@ class MicroBatcherTest {
     }
 
     @Test
+    void severalWorkersShareTheQueueAndEveryRequestGetsItsOwnAnswer() throws Exception {
+        int requests = 24;
+        ExecutorService pool = Executors.newFixedThreadPool(requests);
+        try (MicroBatcher b = new MicroBatcher(echo, new ServerConfig.Batching(true, Duration.ofMillis(20), 4, 64, 3))) {
+            List<Future<List<Prediction>>> out = new ArrayList<>();
+            for (int i = 0; i < requests; i++) {
+                String t = "t" + i;
+                out.add(pool.submit(() -> b.classify(List.of(t))));
+            }
+            for (int i = 0; i < requests; i++) {
+                assertEquals("t" + i, out.get(i).get(30, TimeUnit.SECONDS).get(0).label());
+            }
+            assertEquals(requests, batchSizes.stream().mapToInt(Integer::intValue).sum());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aRequestLargerThanTheMaximumRunsAlone() throws Exception {
-        try (MicroBatcher b = new MicroBatcher(echo, new ServerConfig.Batching(true, Duration.ZERO, 2, 8))) {
+        try (MicroBatcher b = new MicroBatcher(echo, new ServerConfig.Batching(true, Duration.ZERO, 2, 8, 1))) {
             assertEquals(5, b.classify(List.of("a", "b", "c", "d", "e")).size());
             assertEquals(List.of(5), batchSizes);
         }
@@ -70,7 +89,7 @@ class MicroBatcherTest {
             }
             return echo.apply(texts);
         };
-        try (MicroBatcher b = new MicroBatcher(flaky, new ServerConfig.Batching(true, Duration.ZERO, 8, 8))) {
+        try (MicroBatcher b = new MicroBatcher(flaky, new ServerConfig.Batching(true, Duration.ZERO, 8, 8, 1))) {
             assertThrows(IllegalStateException.class, () -> b.classify(List.of("boom")));
             assertEquals("fine", b.classify(List.of("fine")).get(0).label());
         }

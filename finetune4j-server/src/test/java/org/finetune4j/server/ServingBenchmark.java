@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  *     -Dsurefire.failIfNoSpecifiedTests=false -Dserve.model=/tmp/serve-model
  * </pre>
  * Options (system properties): serve.model, serve.clients (16), serve.seconds per mode (20),
- * serve.maxRequests per mode (4000), serve.warmup requests (50).
+ * serve.maxRequests per mode (4000), serve.warmup requests (50), serve.workers batching threads (1); and DJL's ai.djl.pytorch.num_threads
+ * (PyTorch intra-op threads), which matters on a busy machine (BENCHMARKS.md).
  */
 @Tag("benchmark")
 class ServingBenchmark {
@@ -63,6 +64,7 @@ class ServingBenchmark {
         int seconds = Integer.getInteger("serve.seconds", 20);
         int maxRequests = Integer.getInteger("serve.maxRequests", 4000);
         int warmup = Integer.getInteger("serve.warmup", 50);
+        int workers = Integer.getInteger("serve.workers", 1);
         assertTrue(Files.isRegularFile(model.resolve("config.json")),
                 model + " holds no model: train one with ./finetune4j train --output " + model + ", or set -Dserve.model");
 
@@ -70,20 +72,21 @@ class ServingBenchmark {
         try (TextClassifier classifier = TextClassifier.load(model)) {
             for (boolean batching : new boolean[] {true, false}) {
                 ServerConfig cfg = ServerConfig.defaults().withNetwork(ServerConfig.Network.defaults().withPort(0))
-                        .withBatching(batching ? ServerConfig.Batching.defaults() : ServerConfig.Batching.off());
+                        .withBatching(batching ? ServerConfig.Batching.defaults().withWorkers(workers) : ServerConfig.Batching.off());
                 try (ClassificationServer server = ClassificationServer.start(classifier, model, null, cfg)) {
                     run(server, Math.min(clients, 4), warmup, 60); // JIT, thread pools, connections
                     long passesBefore = server.forwardPasses();
                     Result r = run(server, clients, maxRequests, seconds);
-                    r = new Result(batching ? "batching (5 ms, 32)" : "no batching", r.clients(), r.requests(), r.failures(),
+                    r = new Result(batching ? "batching (5 ms, 32, " + workers + (workers == 1 ? " worker)" : " workers)") : "no batching", r.clients(), r.requests(), r.failures(),
                             r.seconds(), r.p50ms(), r.p99ms(), server.forwardPasses() - passesBefore);
                     results.add(r);
                     System.out.println(r.row());
                 }
             }
         }
-        StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "model %s, %d clients, one text per request, %s%n%n",
-                model.getFileName(), clients, Runtime.getRuntime().availableProcessors() + " CPUs visible"));
+        StringBuilder md = new StringBuilder(String.format(Locale.ROOT,
+                "model %s, %d clients, one text per request, %d CPUs visible, PyTorch intra-op threads %d%n%n",
+                model.getFileName(), clients, Runtime.getRuntime().availableProcessors(), ai.djl.pytorch.jni.JniUtils.getNumThreads()));
         md.append("| mode | clients | requests | failed | seconds | requests/s | p50 ms | p99 ms | forward passes |\n");
         md.append("|---|---|---|---|---|---|---|---|---|\n");
         results.forEach(r -> md.append(r.row()).append('\n'));
