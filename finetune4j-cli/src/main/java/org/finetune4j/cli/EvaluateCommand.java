@@ -28,7 +28,7 @@ final class EvaluateCommand implements Callable<Integer> {
     Path data;
 
     @Option(names = "--held-out", description = "Instead of --data: the run's own validation or test split, re-made"
-            + " from its run_config.json as training made it.")
+            + " from its run_config.json as training made it (the run's own column and format settings apply).")
     String heldOut;
 
     @Mixin
