@@ -69,7 +69,8 @@ class EvaluatePredictStatsTest {
         run = dir.resolve("run");
         loraRun = dir.resolve("lora-run");
         String[] common = {"--model", base.toString(), "--train", train.toString(), "--split", "0.75,0.25", "--max-length", "32",
-                "--batch-size", "8", "--learning-rate", "2e-3", "--seed", "3", "--quiet"};
+                "--batch-size", "8", "--learning-rate", "2e-3", "--seed", "3", "--quiet",
+                "--fold-whitespace"}; // a cleaning setting: saved in config.json, read back by evaluate and predict
         CliRun full = CliRun.of(concat(new String[] {"train", "--epochs", "3", "--output", run.toString()}, common));
         assertEquals(0, full.exitCode(), full.err());
         CliRun lora = CliRun.of(concat(new String[] {"train", "--epochs", "3", "--strategy", "lora", "--output", loraRun.toString()},

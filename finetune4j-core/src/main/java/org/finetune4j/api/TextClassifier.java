@@ -62,8 +62,10 @@ public final class TextClassifier implements AutoCloseable {
             return TextCleaner.NONE;
         }
         try {
+            // Training writes the cleaner with Jackson, which adds the derived "noop" (isNoop()); it is not a setting.
             return new com.fasterxml.jackson.databind.ObjectMapper()
                     .setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE)
+                    .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
                     .treeToValue(config.preprocessing().get("text_cleaning"), TextCleaner.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
             throw new CheckpointException("config.json: finetune4j.preprocessing is not a valid text-cleaning setting ("
