@@ -10,6 +10,7 @@ import org.finetune4j.api.RunResult;
 /** Prints a run's outcome: the classification reports and the measured facts, or JSON in quiet mode. */
 final class Reports {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper COMPACT = new ObjectMapper();
 
     private Reports() {
     }
@@ -44,6 +45,15 @@ final class Reports {
                 f.get("model"), f.get("strategy"), (Double) f.get("train_runtime_s"), (Double) f.get("train_samples_per_second"),
                 (Double) f.get("peak_rss_mb"), f.get("trainable_params"), f.get("total_params"));
         System.out.println("model, metrics.jsonl, eval_results.json and report.html in " + r.outputDir());
+    }
+
+    /** One line of JSON (for JSON Lines output). */
+    static String compactJson(Object o) {
+        try {
+            return COMPACT.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static String json(Object o) {

@@ -400,6 +400,23 @@ public final class FineTuning {
         long t0 = System.nanoTime();
         float[][] logits = Evaluation.logits(data, cfg.perDeviceEvalBatchSize(), manager, null);
         double seconds = (System.nanoTime() - t0) / 1e9;
+        return summarize(logits, data.goldIds(), data.goldSets(), labels, multi, weights, cfg.labelSmoothingFactor(),
+                threshold, prefix, seconds, epoch);
+    }
+
+    /**
+     * What eval_results.json holds, from a model's logits on labelled data: the report's flat metrics
+     * (HF Trainer names, {@code prefix + "loss"} first), then {@code runtime}, {@code samples_per_second}
+     * and, when given, {@code epoch}. Shared by training's final evaluation and {@link ModelEvaluation},
+     * so that both write the same keys.
+     *
+     * @param gold class ids (single-label), else null
+     * @param goldSets label sets (multi-label), else null
+     * @param weights class weights of the loss, or null
+     * @param epoch the epoch the model was trained to, or null when unknown (no "epoch" key)
+     */
+    static Final summarize(float[][] logits, int[] gold, boolean[][] goldSets, List<String> labels, boolean multi,
+            float[] weights, double smoothing, Double threshold, String prefix, double seconds, Double epoch) {
         Map<String, Double> m = new LinkedHashMap<>();
         String text;
         String json;
@@ -407,21 +424,23 @@ public final class FineTuning {
         float[][] probs;
         if (multi) {
             probs = Evaluation.sigmoid(logits);
-            MultiLabelReport r = MultiLabelMetrics.compute(labels, data.goldSets(), probs);
-            m.putAll(r.flat(prefix, Evaluation.binaryCrossEntropy(logits, data.goldSets())));
+            MultiLabelReport r = MultiLabelMetrics.compute(labels, goldSets, probs);
+            m.putAll(r.flat(prefix, Evaluation.binaryCrossEntropy(logits, goldSets)));
             text = r.toText();
             json = r.toJson();
         } else {
             probs = Evaluation.softmax(logits);
-            report = ClassificationMetrics.compute(labels, data.goldIds(), probs, threshold);
-            m.putAll(report.flat(prefix, Evaluation.crossEntropy(logits, data.goldIds(), weights, cfg.labelSmoothingFactor())));
+            report = ClassificationMetrics.compute(labels, gold, probs, threshold);
+            m.putAll(report.flat(prefix, Evaluation.crossEntropy(logits, gold, weights, smoothing)));
             text = report.toText();
             json = report.toJson();
         }
         m.put(prefix + "runtime", round(seconds));
-        m.put(prefix + "samples_per_second", round(data.size() / Math.max(seconds, 1e-9)));
-        m.put("epoch", round(epoch));
-        return new Final(m, report, text, json, probs, data.goldIds());
+        m.put(prefix + "samples_per_second", round(logits.length / Math.max(seconds, 1e-9)));
+        if (epoch != null) {
+            m.put("epoch", round(epoch));
+        }
+        return new Final(m, report, text, json, probs, gold);
     }
 
     private static Map<String, Object> runConfig(Spec spec, Path modelDir, HeadConfig head, Prepared data,

@@ -21,28 +21,38 @@ import org.finetune4j.models.TransformerModel;
 import org.finetune4j.text.Padding;
 import org.finetune4j.text.TextTokenizer;
 import org.finetune4j.text.Tokenized;
+import org.finetune4j.train.Evaluation;
 
 /**
- * A trained classifier ready to predict: {@code TextClassifier.load(dir).predict("some text")}.
- * Loads a model directory, or a base model plus a LoRA adapter. Texts are truncated to the length the
- * model was trained with and batched by length. Safe to share between threads.
+ * A trained classifier ready to predict. Loads a model directory, or a base model plus a LoRA adapter.
+ * Texts are cleaned and truncated as the model was trained (config.json, finetune4j.preprocessing), and
+ * batched by length; a binary model's saved decision threshold decides its label. Safe to share
+ * between threads.
+ *
+ * <pre>
+ * try (TextClassifier clf = TextClassifier.load(Path.of("runs/tweets-full"))) {
+ *     Prediction p = clf.predict("forest fire near la ronge");         // p.label(), p.score(), p.scores()
+ *     List&lt;Prediction&gt; ps = clf.predictBatch(List.of("a", "b"));
+ *     float[][] probs = clf.probabilities(List.of("a", "b"), null);    // N x C, label-id order
+ * }
+ * </pre>
  */
 public final class TextClassifier implements AutoCloseable {
     /** In an adapter directory, the classifier config (labels, head) the adapter belongs to. */
     public static final String ADAPTER_CLASSIFIER_CONFIG = "classifier_config.json";
     private static final double MULTI_LABEL_THRESHOLD = 0.5;
+    /** Texts per forward pass unless a caller says otherwise. */
+    public static final int DEFAULT_BATCH_SIZE = 32;
 
     private final NDManager manager;
     private final TransformerModel model;
     private final TextTokenizer tokenizer;
-    private final int batchSize;
     private final TextCleaner cleaner;
 
-    private TextClassifier(NDManager manager, TransformerModel model, TextTokenizer tokenizer, int batchSize) {
+    private TextClassifier(NDManager manager, TransformerModel model, TextTokenizer tokenizer) {
         this.manager = manager;
         this.model = model;
         this.tokenizer = tokenizer;
-        this.batchSize = batchSize;
         this.cleaner = cleaner(model.config());
     }
 
@@ -52,8 +62,10 @@ public final class TextClassifier implements AutoCloseable {
             return TextCleaner.NONE;
         }
         try {
+            // Training writes the cleaner with Jackson, which adds the derived "noop" (isNoop()); it is not a setting.
             return new com.fasterxml.jackson.databind.ObjectMapper()
                     .setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE)
+                    .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
                     .treeToValue(config.preprocessing().get("text_cleaning"), TextCleaner.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
             throw new CheckpointException("config.json: finetune4j.preprocessing is not a valid text-cleaning setting ("
@@ -75,7 +87,7 @@ public final class TextClassifier implements AutoCloseable {
                 throw new CheckpointException(dir + " holds a bare encoder (" + l.model().config().architecture()
                         + "), not a classifier: fine-tune it first with ./finetune4j train");
             }
-            return new TextClassifier(m, l.model(), tokenizer(dir, l.model().config()), 32);
+            return new TextClassifier(m, l.model(), tokenizer(dir, l.model().config()));
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -97,7 +109,7 @@ public final class TextClassifier implements AutoCloseable {
                 throw e;
             }
             Path tokDir = Files.isRegularFile(adapterDir.resolve(TextTokenizer.TOKENIZER_JSON)) ? adapterDir : baseDir;
-            return new TextClassifier(m, model, tokenizer(tokDir, model.config()), 32);
+            return new TextClassifier(m, model, tokenizer(tokDir, model.config()));
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -140,31 +152,64 @@ public final class TextClassifier implements AutoCloseable {
         return t;
     }
 
+    /** The prediction for one text. */
     public Prediction predict(String text) {
         return predictBatch(List.of(text)).get(0);
     }
 
+    /** The prediction for one text pair (NLI, question + passage); {@code pair} may be null. */
     public Prediction predict(String text, String pair) {
         return predictBatch(List.of(text), pair == null ? null : List.of(pair)).get(0);
     }
 
+    /** Predictions for many texts, in their order; batched by length, {@value #DEFAULT_BATCH_SIZE} at a time. */
     public List<Prediction> predictBatch(List<String> texts) {
         return predictBatch(texts, null);
     }
 
     public List<Prediction> predictBatch(List<String> texts, List<String> pairs) {
-        float[][] probs = probabilities(texts, pairs);
+        return predictBatch(texts, pairs, DEFAULT_BATCH_SIZE, null);
+    }
+
+    /**
+     * Predictions for many texts (and pairs, or null), in their order.
+     *
+     * @param batchSize texts per forward pass
+     * @param progress told after each batch how many texts are done, or null
+     */
+    public List<Prediction> predictBatch(List<String> texts, List<String> pairs, int batchSize, Evaluation.Progress progress) {
+        float[][] probs = probabilities(logits(texts, pairs, batchSize, progress));
         List<Prediction> out = new ArrayList<>(probs.length);
         for (float[] p : probs) {
-            out.add(toPrediction(p));
+            out.add(prediction(p));
         }
         return out;
     }
 
     /** Class probabilities (softmax, or sigmoid per label for multi-label), N x C in label-id order. */
     public float[][] probabilities(List<String> texts, List<String> pairs) {
+        return probabilities(logits(texts, pairs, DEFAULT_BATCH_SIZE, null));
+    }
+
+    /** Probabilities from {@link #logits}: softmax, or sigmoid per label for multi-label (as training evaluates). */
+    public float[][] probabilities(float[][] logits) {
+        return model.config().problemType() == ProblemType.MULTI_LABEL ? Evaluation.sigmoid(logits) : Evaluation.softmax(logits);
+    }
+
+    /**
+     * The model's raw outputs, N x C in label-id order, after the model's own cleaning and truncation.
+     * Texts are sorted longest first so batches carry little padding; results come back in input order.
+     *
+     * @param pairs second texts, or null
+     * @param batchSize texts per forward pass
+     * @param progress told after each batch how many texts are done, or null
+     */
+    public float[][] logits(List<String> texts, List<String> pairs, int batchSize, Evaluation.Progress progress) {
         if (pairs != null && pairs.size() != texts.size()) {
             throw new IllegalArgumentException(texts.size() + " texts but " + pairs.size() + " pair texts");
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("the batch size must be at least 1, got " + batchSize);
         }
         for (int i = 0; i < texts.size(); i++) {
             if (texts.get(i) == null) {
@@ -174,7 +219,6 @@ public final class TextClassifier implements AutoCloseable {
         List<Tokenized> enc = tokenizer.encodeAll(clean(texts), pairs == null ? null : clean(pairs));
         Integer[] order = IntStream.range(0, enc.size()).boxed().toArray(Integer[]::new);
         Arrays.sort(order, Comparator.comparingInt(i -> -enc.get(i).length()));
-        boolean multi = model.config().problemType() == ProblemType.MULTI_LABEL;
         float[][] out = new float[enc.size()][];
         int pad = model.config().encoder().padTokenId();
         for (int start = 0; start < order.length; start += batchSize) {
@@ -185,12 +229,14 @@ public final class TextClassifier implements AutoCloseable {
             }
             try (NDManager m = manager.newSubManager()) {
                 NDArray logits = model.logits(Padding.batch(m, batch, pad), false); // (B, C)
-                NDArray p = multi ? logits.getNDArrayInternal().sigmoid() : logits.softmax(-1); // (B, C)
-                int c = (int) p.getShape().get(1);
-                float[] flat = p.toFloatArray();
+                int c = (int) logits.getShape().get(1);
+                float[] flat = logits.toFloatArray();
                 for (int j = start; j < end; j++) {
                     out[order[j]] = Arrays.copyOfRange(flat, (j - start) * c, (j - start + 1) * c);
                 }
+            }
+            if (progress != null) {
+                progress.update(end, order.length);
             }
         }
         return out;
@@ -207,7 +253,12 @@ public final class TextClassifier implements AutoCloseable {
         return out;
     }
 
-    private Prediction toPrediction(float[] p) {
+    /**
+     * The prediction for one row of {@link #probabilities}: the most probable label, or for a binary
+     * model with a saved decision threshold, label 1 when P(label 1) exceeds it; for multi-label, every
+     * label above 0.5.
+     */
+    public Prediction prediction(float[] p) {
         List<String> names = model.config().labels();
         Map<String, Double> scores = new LinkedHashMap<>();
         for (int c = 0; c < p.length; c++) {
