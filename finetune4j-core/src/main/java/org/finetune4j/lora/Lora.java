@@ -191,7 +191,7 @@ public final class Lora {
     public void saveMerged(Path dir) {
         merge();
         try {
-            Map<String, HostTensor> weights = model.parameters().stateDict(k -> !isLoraParam(k));
+            Map<String, HostTensor> weights = model.parameters().stateDictViews(k -> !isLoraParam(k));
             org.finetune4j.io.WeightFiles.write(dir, weights, org.finetune4j.io.WeightFiles.DEFAULT_MAX_SHARD_BYTES);
             model.config().write(dir);
         } finally {
@@ -205,7 +205,7 @@ public final class Lora {
     /** Writes adapter_config.json and adapter_model.safetensors (PEFT's format) into {@code dir}. */
     public void save(Path dir) {
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
-        model.parameters().stateDict(this::saved).forEach((k, v) -> tensors.put(PEFT_PREFIX + k, v));
+        model.parameters().stateDictViews(this::saved).forEach((k, v) -> tensors.put(PEFT_PREFIX + k, v));
         SafeTensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
         config.write(dir);
     }

@@ -223,7 +223,7 @@ public final class TransformerModel implements AutoCloseable {
     }
 
     public void save(Path dir, long maxShardBytes) {
-        WeightFiles.write(dir, store.stateDict(k -> true), maxShardBytes);
+        WeightFiles.write(dir, store.stateDictViews(k -> true), maxShardBytes);
         config.write(dir);
     }
 

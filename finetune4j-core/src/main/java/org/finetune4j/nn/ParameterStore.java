@@ -188,12 +188,41 @@ public final class ParameterStore implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Every parameter (or those matching {@code which}) as zero-copy views of native memory, for writing
+     * a checkpoint at once: no heap copies of the whole model (they made the JVM heap, and so the resident
+     * memory, grow by several times the model's size at each save). Valid only until a parameter changes.
+     */
+    public Map<String, HostTensor> stateDictViews(Predicate<String> which) {
+        Map<String, HostTensor> out = new LinkedHashMap<>();
+        for (Param p : params.values()) {
+            if (which.test(p.name())) {
+                out.put(p.name(), view(p.array()));
+            }
+        }
+        return out;
+    }
+
+    /** A heap copy of a float32 array (one copy: DJL's toFloatArray makes two). */
     public static HostTensor toHost(NDArray a) {
+        ByteBuffer src = view(a).bytes();
+        ByteBuffer copy = ByteBuffer.allocate(src.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+        copy.put(src).flip();
+        return new HostTensor(DType.F32, a.getShape().getShape(), copy);
+    }
+
+    /**
+     * A float32 array's native memory seen as a HostTensor, without copying (PyTorch's CPU tensors are
+     * little-endian on the platforms DJL ships). Valid while the array is open and unchanged.
+     */
+    public static HostTensor view(NDArray a) {
         if (a.getDataType() != DataType.FLOAT32) {
             throw new IllegalStateException("expected float32, found " + a.getDataType());
         }
-        float[] v = a.toFloatArray();
-        return HostTensor.ofFloats(v, a.getShape().getShape());
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            throw new IllegalStateException("checkpoints are little-endian; this platform is " + ByteOrder.nativeOrder());
+        }
+        return new HostTensor(DType.F32, a.getShape().getShape(), a.toByteBuffer(true));
     }
 
     @Override

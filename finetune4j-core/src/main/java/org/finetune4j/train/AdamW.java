@@ -145,12 +145,21 @@ public final class AdamW implements AutoCloseable {
         return params;
     }
 
-    /** The optimizer state, for a checkpoint: {@code exp_avg.<param>} and {@code exp_avg_sq.<param>}. */
+    /** A copy of the optimizer state: {@code exp_avg.<param>} and {@code exp_avg_sq.<param>}. */
     public Map<String, HostTensor> state() {
+        return state(org.finetune4j.nn.ParameterStore::toHost);
+    }
+
+    /** The optimizer state as zero-copy views, to write a checkpoint at once (valid until the next step). */
+    public Map<String, HostTensor> stateViews() {
+        return state(org.finetune4j.nn.ParameterStore::view);
+    }
+
+    private Map<String, HostTensor> state(java.util.function.Function<NDArray, HostTensor> host) {
         Map<String, HostTensor> out = new LinkedHashMap<>();
         for (Param p : params) {
-            out.put("exp_avg." + p.name(), org.finetune4j.nn.ParameterStore.toHost(expAvg.get(p)));
-            out.put("exp_avg_sq." + p.name(), org.finetune4j.nn.ParameterStore.toHost(expAvgSq.get(p)));
+            out.put("exp_avg." + p.name(), host.apply(expAvg.get(p)));
+            out.put("exp_avg_sq." + p.name(), host.apply(expAvgSq.get(p)));
         }
         return out;
     }

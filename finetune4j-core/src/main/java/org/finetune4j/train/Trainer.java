@@ -273,7 +273,7 @@ public final class Trainer {
             deleteRecursively(tmp);
             Files.createDirectories(tmp);
             s.checkpoints().save(tmp);
-            SafeTensors.write(tmp.resolve(OPTIMIZER_FILE), optimizer.state(), Map.of("step", Long.toString(optimizer.stepCount())));
+            SafeTensors.write(tmp.resolve(OPTIMIZER_FILE), optimizer.stateViews(), Map.of("step", Long.toString(optimizer.stepCount())));
             AtomicFiles.writeString(tmp.resolve(TrainerState.FILE), state.toJson());
             AtomicFiles.writeString(tmp.resolve(TRAINING_ARGS_FILE), cfg.toJson());
             deleteRecursively(target);
