@@ -1,5 +1,7 @@
 package org.finetune4j.models;
 
+import static org.finetune4j.nn.Functional.scoped;
+
 import static org.finetune4j.nn.Functional.activation;
 import static org.finetune4j.nn.Functional.dropout;
 
@@ -191,7 +193,7 @@ public final class Bert implements Encoder {
         NDArray x = embeddings.forward(ids, positions, in.tokenTypeIds(), training); // (B, T, H)
         NDArray mask = additiveMask(in.attentionMask()); // (B, 1, 1, T)
         for (Layer layer : layers) {
-            x = layer.forward(x, mask, training); // (B, T, H)
+            x = scoped(x, h -> layer.forward(h, mask, training)); // (B, T, H)
         }
         return new EncoderOutput(x, pooler == null ? null : pooler.forward(x, training));
     }

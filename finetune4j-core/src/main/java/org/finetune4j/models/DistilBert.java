@@ -1,5 +1,7 @@
 package org.finetune4j.models;
 
+import static org.finetune4j.nn.Functional.scoped;
+
 import static org.finetune4j.nn.Functional.activation;
 import static org.finetune4j.nn.Functional.dropout;
 
@@ -131,7 +133,7 @@ public final class DistilBert implements Encoder {
         NDArray x = embeddings.forward(in.inputIds(), training); // (B, T, H)
         NDArray mask = Bert.additiveMask(in.attentionMask()); // (B, 1, 1, T)
         for (Block block : layers) {
-            x = block.forward(x, mask, training); // (B, T, H)
+            x = scoped(x, h -> block.forward(h, mask, training)); // (B, T, H)
         }
         return new EncoderOutput(x, null);
     }

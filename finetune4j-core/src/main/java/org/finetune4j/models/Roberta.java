@@ -1,5 +1,7 @@
 package org.finetune4j.models;
 
+import static org.finetune4j.nn.Functional.scoped;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
@@ -40,7 +42,7 @@ public final class Roberta implements Encoder {
         NDArray x = embeddings.forward(ids, positions, in.tokenTypeIds(), training); // (B, T, H)
         NDArray mask = Bert.additiveMask(in.attentionMask()); // (B, 1, 1, T)
         for (Bert.Layer layer : layers) {
-            x = layer.forward(x, mask, training); // (B, T, H)
+            x = scoped(x, h -> layer.forward(h, mask, training)); // (B, T, H)
         }
         return new EncoderOutput(x, null);
     }

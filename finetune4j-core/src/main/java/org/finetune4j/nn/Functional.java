@@ -1,11 +1,32 @@
 package org.finetune4j.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Activation;
+import java.util.function.UnaryOperator;
 
 /** Stateless operations shared by the architectures. */
 public final class Functional {
     private Functional() {
+    }
+
+    /**
+     * Runs {@code layer} on x in a native-memory scope of its own and keeps only the result, so a layer's
+     * intermediates (queries, keys, attention scores and probabilities, the feed-forward inner
+     * activations) are freed when the layer ends instead of when the whole batch ends. At inference
+     * that bounds the memory of a batch to about one layer's worth (a batch of 64 x 128 tokens kept
+     * every layer's scores alive: hundreds of MB). While training, autograd keeps its own references
+     * to what backward needs, so closing the Java handles frees only what nothing needs. Results attach
+     * to their first operand's manager; x joins the scope for the call and goes back afterwards.
+     */
+    public static NDArray scoped(NDArray x, UnaryOperator<NDArray> layer) {
+        NDManager outer = x.getManager();
+        try (NDManager scope = outer.newSubManager()) {
+            x.tempAttach(scope);
+            NDArray y = layer.apply(x);
+            y.attach(outer);
+            return y;
+        }
     }
 
     /** Dropout with probability p, active only while training (torch.nn.functional.dropout). */
