@@ -1,5 +1,6 @@
 package org.finetune4j.lora;
 
+import static org.finetune4j.nn.Functional.scalar;
 import static org.finetune4j.nn.Functional.dropout;
 
 import ai.djl.ndarray.NDArray;
@@ -43,7 +44,7 @@ public final class LoraLayer implements Adapter {
         NDArray h = dropout(x, dropoutP, training); // (..., in)
         NDArray down = h.getNDArrayInternal().linear(h, loraA.array(), null).singletonOrThrow(); // (..., r)
         NDArray up = down.getNDArrayInternal().linear(down, loraB.array(), null).singletonOrThrow(); // (..., out)
-        return baseOut.add(up.mul(scale)); // (..., out)
+        return baseOut.add(up.mul(scalar(up, scale))); // (..., out)
     }
 
     public Linear base() {

@@ -1,5 +1,6 @@
 package org.finetune4j.models;
 
+import static org.finetune4j.nn.Functional.scalar;
 import static org.finetune4j.nn.Functional.scoped;
 
 import static org.finetune4j.nn.Functional.activation;
@@ -82,7 +83,8 @@ public final class Bert implements Encoder {
             NDArray k = splitHeads(key.forward(x, training), b, t); // (B, nh, T, hs)
             NDArray v = splitHeads(value.forward(x, training), b, t); // (B, nh, T, hs)
             // Attention(Q, K, V) = softmax(Q K^T / sqrt(hs) + mask) V   (Vaswani et al. 2017, eq. 1)
-            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(headSize)).add(mask); // (B, nh, T, T)
+            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, T, T)
+            scores = scores.div(scalar(scores, Math.sqrt(headSize))).add(mask); // (B, nh, T, T)
             NDArray probs = dropout(scores.softmax(-1), dropoutP, training); // (B, nh, T, T)
             NDArray context = probs.matMul(v); // (B, nh, T, hs)
             return context.transpose(0, 2, 1, 3).reshape(b, t, (long) numHeads * headSize); // (B, T, H)

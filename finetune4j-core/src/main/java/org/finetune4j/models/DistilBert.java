@@ -1,5 +1,6 @@
 package org.finetune4j.models;
 
+import static org.finetune4j.nn.Functional.scalar;
 import static org.finetune4j.nn.Functional.scoped;
 
 import static org.finetune4j.nn.Functional.activation;
@@ -69,7 +70,8 @@ public final class DistilBert implements Encoder {
         NDArray forward(NDArray x, NDArray mask, boolean training) {
             long b = x.getShape().get(0);
             long t = x.getShape().get(1);
-            NDArray q = splitHeads(qLin.forward(x, training), b, t).div(Math.sqrt(headSize)); // (B, nh, T, hs)
+            NDArray q = splitHeads(qLin.forward(x, training), b, t); // (B, nh, T, hs)
+            q = q.div(scalar(q, Math.sqrt(headSize))); // (B, nh, T, hs)
             NDArray k = splitHeads(kLin.forward(x, training), b, t); // (B, nh, T, hs)
             NDArray v = splitHeads(vLin.forward(x, training), b, t); // (B, nh, T, hs)
             NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).add(mask); // (B, nh, T, T)

@@ -1,5 +1,6 @@
 package org.finetune4j.models;
 
+import static org.finetune4j.nn.Functional.scalar;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import org.finetune4j.config.Pooling;
@@ -24,7 +25,7 @@ public final class Pooler {
                 // sentence-transformers' mean pooling: sum of real tokens' states / number of real tokens.
                 NDArray m = attentionMask.toType(DataType.FLOAT32, false).expandDims(2); // (B, T, 1)
                 NDArray sum = h.mul(m).sum(new int[] {1}); // (B, H)
-                NDArray count = m.sum(new int[] {1}).maximum(1e-9f); // (B, 1)
+                NDArray count = m.sum(new int[] {1}).maximum(scalar(m, 1e-9)); // (B, 1)
                 yield sum.div(count); // (B, H)
             }
         };
@@ -32,7 +33,8 @@ public final class Pooler {
 
     /** Scales each row to unit L2 norm (what sentence-transformers' Normalize module does). x (B, H) -> (B, H). */
     public static NDArray normalize(NDArray x) {
-        NDArray norm = x.norm(new int[] {1}, true).maximum(1e-12f); // (B, 1)
+        NDArray norm = x.norm(new int[] {1}, true); // (B, 1)
+        norm = norm.maximum(scalar(norm, 1e-12)); // (B, 1)
         return x.div(norm); // (B, H)
     }
 }

@@ -2,6 +2,7 @@ package org.finetune4j.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import java.util.function.UnaryOperator;
 
@@ -27,6 +28,18 @@ public final class Functional {
             y.attach(outer);
             return y;
         }
+    }
+
+    /**
+     * A 0-dim constant of x's dtype, in memory PyTorch owns. Use it instead of DJL's {@code x.mul(2.0)}
+     * style overloads wherever autograd may record the op: those wrap the number in a tensor over a Java
+     * direct buffer (from_blob) and close it at once, but autograd keeps that tensor for the backward
+     * pass (MulBackward and DivBackward save their other operand), so after the next garbage collection
+     * backward read freed memory. That was the intermittent "gradient norm is NaN" (DJL-NOTES.md): the
+     * attention scale 1/sqrt(hs) came back as whatever malloc had put there since.
+     */
+    public static NDArray scalar(NDArray like, double value) {
+        return like.getManager().full(new Shape(), (float) value, like.getDataType()); // ()
     }
 
     /** Dropout with probability p, active only while training (torch.nn.functional.dropout). */
@@ -58,7 +71,8 @@ public final class Functional {
 
     /** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
     private static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.pow(3).muli(0.044715).addi(x).muli(Math.sqrt(2 / Math.PI));
-        return inner.tanh().addi(1).muli(x).muli(0.5);
+        NDArray cube = x.mul(x).mul(x); // x^3
+        NDArray inner = cube.mul(scalar(x, 0.044715)).add(x).mul(scalar(x, Math.sqrt(2 / Math.PI)));
+        return inner.tanh().add(scalar(x, 1)).mul(x).mul(scalar(x, 0.5));
     }
 }

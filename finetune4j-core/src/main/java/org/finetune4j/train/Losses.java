@@ -1,5 +1,6 @@
 package org.finetune4j.train;
 
+import static org.finetune4j.nn.Functional.scalar;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -31,8 +32,9 @@ public final class Losses {
         }
         NDArray perSample = nll.sum(new int[] {1}).neg(); // (B)
         if (labelSmoothing > 0) {
-            NDArray smooth = (w == null ? logp : logp.mul(w)).sum(new int[] {1}).neg().div(c); // (B)
-            perSample = perSample.mul(1 - labelSmoothing).add(smooth.mul(labelSmoothing));
+            NDArray smooth = (w == null ? logp : logp.mul(w)).sum(new int[] {1}).neg(); // (B)
+            smooth = smooth.div(scalar(smooth, c)); // (B)
+            perSample = perSample.mul(scalar(perSample, 1 - labelSmoothing)).add(smooth.mul(scalar(smooth, labelSmoothing)));
         }
         return w == null ? perSample.mean() : perSample.sum().div(wy.sum());
     }
@@ -45,8 +47,8 @@ public final class Losses {
      * @param targets (B, C) float32 multi-hot
      */
     public static NDArray binaryCrossEntropyWithLogits(NDArray logits, NDArray targets) {
-        NDArray pos = logits.maximum(0f); // (B, C)
-        NDArray softplus = logits.abs().neg().exp().add(1f).log(); // (B, C)
+        NDArray pos = logits.maximum(scalar(logits, 0)); // (B, C)
+        NDArray softplus = logits.abs().neg().exp().add(scalar(logits, 1)).log(); // (B, C)
         return pos.sub(logits.mul(targets)).add(softplus).mean();
     }
 
