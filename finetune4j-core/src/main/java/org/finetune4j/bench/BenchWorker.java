@@ -199,7 +199,7 @@ public final class BenchWorker {
     // ---- training ---------------------------------------------------------------------------------
 
     /** Totals over the timed steps of a training loop. */
-    record Timing(int steps, long samples, long realTokens, long paddedTokens, double forward, double backward,
+    record Timing(int steps, int nonFiniteSteps, long samples, long realTokens, long paddedTokens, double forward, double backward,
             double optimizer, double usefulFlops, double executedFlops) {
         double seconds() {
             return forward + backward + optimizer;
@@ -209,6 +209,7 @@ public final class BenchWorker {
             Map<String, Object> r = new LinkedHashMap<>();
             double s = seconds();
             r.put("timed_steps", steps);
+            r.put("non_finite_steps", nonFiniteSteps);
             r.put("samples", samples);
             r.put("seconds", s);
             r.put("samples_per_second", samples / s);
@@ -241,26 +242,35 @@ public final class BenchWorker {
         long padded = 0;
         double useful = 0;
         double executed = 0;
+        int nonFinite = 0;
+        int timed = 0;
         try (AdamW optimizer = new AdamW(b.trainable(), AdamW::decaysByDefault, AdamW.Settings.defaults(0.0), manager)) {
             for (int s = 0; s < plan.size(); s++) {
                 int[] idx = plan.get(s);
                 long t0;
                 long t1;
                 long t2;
+                boolean finite;
                 try (NDManager step = manager.newSubManager()) {
                     Engine.getInstance().setRandomSeed((int) (seed + s));
                     t0 = System.nanoTime();
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDArray logits = ex.logits(step, idx, true); // (B, C)
                         NDArray loss = Losses.crossEntropy(logits, ex.labels(step, idx), null, 0);
-                        float v = loss.getFloat();
-                        if (!Float.isFinite(v)) {
-                            throw new IllegalStateException("the loss is " + v + " at bench step " + s);
-                        }
+                        finite = Float.isFinite(loss.getFloat());
                         t1 = System.nanoTime();
-                        gc.backward(loss);
+                        if (finite) {
+                            gc.backward(loss);
+                        }
                     }
                     t2 = System.nanoTime();
+                }
+                if (!finite) {
+                    // The intermittent non-finite loss of DJL-NOTES.md ("keep a NaN guard"): train would stop here;
+                    // the bench skips the update, counts the step and leaves it out of the timings.
+                    optimizer.zeroGrad();
+                    nonFinite++;
+                    continue;
                 }
                 try (NDManager scratch = manager.newSubManager()) {
                     double norm = optimizer.gradNorm(scratch);
@@ -270,6 +280,7 @@ public final class BenchWorker {
                 if (s < warmup) {
                     continue;
                 }
+                timed++;
                 fwd += (t1 - t0) / 1e9;
                 bwd += (t2 - t1) / 1e9;
                 opt += (t3 - t2) / 1e9;
@@ -284,7 +295,10 @@ public final class BenchWorker {
                 samples += idx.length;
             }
         }
-        return new Timing(plan.size() - warmup, samples, real, padded, fwd, bwd, opt, useful, executed);
+        if (samples == 0) {
+            throw new IllegalStateException("every timed step had a non-finite loss (" + nonFinite + " steps)");
+        }
+        return new Timing(timed, nonFinite, samples, real, padded, fwd, bwd, opt, useful, executed);
     }
 
     /** Batches for {@code total} steps of length-grouped epochs, as train plans them. */

@@ -160,7 +160,9 @@ public final class Benchmark {
                     continue;
                 }
                 Map<String, Object> r = m.result();
-                sb.append(String.format(Locale.ROOT, "| %s | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |%n", s,
+                int skipped = (int) num(r.get("non_finite_steps"));
+                String label = skipped > 0 ? s + " (" + skipped + " non-finite steps skipped)" : s;
+                sb.append(String.format(Locale.ROOT, "| %s | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |%n", label,
                         ((Number) r.get("trainable_params")).longValue(), fmt(num(r.get("samples_per_second")), 1),
                         fmt(num(r.get("real_tokens_per_second")), 0), fmt(num(r.get("padded_tokens_per_second")), 0),
                         pct(num(r.get("padding_fraction"))), fmt(num(r.get("forward_ms_per_step")), 0),
@@ -343,12 +345,13 @@ public final class Benchmark {
 
     static void writeJsonl(Dataset data, Path file) {
         StringBuilder sb = new StringBuilder();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         try {
             for (Example e : data.examples()) {
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("text", e.text());
                 row.put("label", e.label());
-                sb.append(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(row)).append('\n');
+                sb.append(json.writeValueAsString(row)).append('\n');
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
