@@ -36,9 +36,4 @@ public record BenchTask(String kind, String modelDir, String dataFile, List<Stri
         return new BenchTask(newKind, modelDir, dataFile, labels, newStrategy, frozenLayers, loraR, loraAlpha, loraTargets,
                 batchSize, maxLength, warmupSteps, steps, batches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed);
     }
-
-    BenchTask withThreads(int newThreads) {
-        return new BenchTask(kind, modelDir, dataFile, labels, strategy, frozenLayers, loraR, loraAlpha, loraTargets,
-                batchSize, maxLength, warmupSteps, steps, batches, samples, lengths, sizes, matrixSize, onnxFile, newThreads, seed);
-    }
 }

@@ -205,7 +205,7 @@ public final class BenchWorker {
             return forward + backward + optimizer;
         }
 
-        Map<String, Object> toMap(double peakGflops) {
+        Map<String, Object> toMap() {
             Map<String, Object> r = new LinkedHashMap<>();
             double s = seconds();
             r.put("timed_steps", steps);
@@ -329,7 +329,7 @@ public final class BenchWorker {
             r.put("trainable_params", b.trainable().stream().mapToLong(Param::numel).sum());
             r.put("total_params", b.model().parameters().count());
             r.put("flops_multipliers", mult);
-            r.putAll(timing.toMap(Double.NaN));
+            r.putAll(timing.toMap());
         }
         return r;
     }
