@@ -209,7 +209,7 @@ public final class BenchWorker {
             Map<String, Object> r = new LinkedHashMap<>();
             double s = seconds();
             r.put("timed_steps", steps);
-            r.put("non_finite_steps", nonFiniteSteps);
+            r.put("non_finite_steps", nonFiniteSteps); // skipped: non-finite loss or gradient norm
             r.put("samples", samples);
             r.put("seconds", s);
             r.put("samples_per_second", samples / s);
@@ -272,9 +272,20 @@ public final class BenchWorker {
                     nonFinite++;
                     continue;
                 }
+                boolean updated;
                 try (NDManager scratch = manager.newSubManager()) {
                     double norm = optimizer.gradNorm(scratch);
-                    optimizer.step(LR, Math.min(1.0, 1.0 / (norm + 1e-6)), scratch);
+                    updated = Double.isFinite(norm);
+                    if (updated) {
+                        optimizer.step(LR, Math.min(1.0, 1.0 / (norm + 1e-6)), scratch);
+                    }
+                }
+                if (!updated) {
+                    // A finite loss with a non-finite gradient (seen intermittently with LoRA): skip the update
+                    // rather than poison every weight, count it, and leave it out of the timings.
+                    optimizer.zeroGrad();
+                    nonFinite++;
+                    continue;
                 }
                 long t3 = System.nanoTime();
                 if (s < warmup) {
@@ -296,7 +307,7 @@ public final class BenchWorker {
             }
         }
         if (samples == 0) {
-            throw new IllegalStateException("every timed step had a non-finite loss (" + nonFinite + " steps)");
+            throw new IllegalStateException("every timed step had a non-finite loss or gradient (" + nonFinite + " steps)");
         }
         return new Timing(timed, nonFinite, samples, real, padded, fwd, bwd, opt, useful, executed);
     }
