@@ -20,8 +20,13 @@ public final class ProcessMemory {
     }
 
     private static long read(String key) {
+        return read(Path.of("/proc/self/status"), key);
+    }
+
+    /** A kB field of a /proc status file (another process's, for {@link ChildJvm}), in bytes; -1 if unreadable. */
+    static long read(Path status, String key) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            for (String line : Files.readAllLines(status)) {
                 if (line.startsWith(key)) {
                     String[] parts = line.substring(key.length()).trim().split("\\s+");
                     return Long.parseLong(parts[0]) * 1024; // kB

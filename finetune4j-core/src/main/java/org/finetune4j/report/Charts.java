@@ -205,6 +205,17 @@ final class Charts {
         return c;
     }
 
+    // ---- bench: scaling curves --------------------------------------------------------------------
+
+    /** One line per named series of (x, y) points, e.g. samples/s against sequence length. */
+    static XYChart curves(String title, String xTitle, String yTitle, java.util.Map<String, double[][]> series) {
+        XYChart c = xy(title, xTitle, yTitle);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
+        series.forEach((name, points) -> line(c, name, points[0], points[1]));
+        roundTicks(c);
+        return c;
+    }
+
     // ---- encoding ---------------------------------------------------------------------------------
 
     static byte[] png(Chart<?, ?> chart) {
