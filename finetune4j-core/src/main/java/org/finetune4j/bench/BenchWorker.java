@@ -266,8 +266,10 @@ public final class BenchWorker {
                     t2 = System.nanoTime();
                 }
                 if (!finite) {
-                    // The intermittent non-finite loss of DJL-NOTES.md ("keep a NaN guard"): train would stop here;
-                    // the bench skips the update, counts the step and leaves it out of the timings.
+                    // A guard, as in train (which would stop here): the bench skips the update, counts the step
+                    // (non_finite_steps, in the output) and leaves it out of the timings. The intermittent NaN of
+                    // DJL-NOTES.md was freed scalar memory read in backward (see Functional.scalar); a count above
+                    // zero now means a real problem.
                     optimizer.zeroGrad();
                     nonFinite++;
                     continue;
@@ -281,8 +283,8 @@ public final class BenchWorker {
                     }
                 }
                 if (!updated) {
-                    // A finite loss with a non-finite gradient (seen intermittently with LoRA): skip the update
-                    // rather than poison every weight, count it, and leave it out of the timings.
+                    // A finite loss with a non-finite gradient (the freed-scalar bug showed as this, with LoRA's
+                    // scale): skip the update rather than poison every weight, count it, leave it out of the timings.
                     optimizer.zeroGrad();
                     nonFinite++;
                     continue;
