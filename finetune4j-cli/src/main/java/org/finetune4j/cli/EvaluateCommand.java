@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.finetune4j.api.ModelEvaluation;
-import org.finetune4j.api.ModelLocator;
 import org.finetune4j.api.TextClassifier;
 import org.finetune4j.data.Dataset;
 import picocli.CommandLine.Command;
@@ -18,11 +17,8 @@ import picocli.CommandLine.Option;
                 + " matrix and, for a binary task, positive-class F1, specificity, FPR and ROC-AUC.",
                 "The model's saved text cleaning, max_length and decision threshold apply."})
 final class EvaluateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Trained model directory (or, with --adapter, the base model).")
-    String model;
-
-    @Option(names = "--adapter", description = "LoRA adapter directory trained on --model.")
-    Path adapter;
+    @Mixin
+    ClassifierOptions classifier = new ClassifierOptions();
 
     @Option(names = "--data", description = "Labelled file (CSV, TSV, JSON Lines; .gz allowed).")
     Path data;
@@ -59,10 +55,10 @@ final class EvaluateCommand implements Callable<Integer> {
             ModelEvaluation.checkWritable(outputDir, overwrite);
         }
         ConsoleListener progress = new ConsoleListener(quiet || json);
-        Path modelDir = ModelLocator.resolve(model);
+        Path modelDir = classifier.modelDir();
         ModelEvaluation.Result r;
-        try (TextClassifier clf = adapter == null ? TextClassifier.load(modelDir) : TextClassifier.load(modelDir, adapter)) {
-            Dataset examples = heldOut != null ? ModelEvaluation.heldOut(adapter != null ? adapter : modelDir, heldOut)
+        try (TextClassifier clf = classifier.load(modelDir)) {
+            Dataset examples = heldOut != null ? ModelEvaluation.heldOut(classifier.adapter != null ? classifier.adapter : modelDir, heldOut)
                     : null;
             r = examples != null ? ModelEvaluation.evaluate(clf, examples, batchSize, progress::onEvaluationProgress)
                     : ModelEvaluation.evaluate(clf, data, read.toReadOptions(true), batchSize, progress::onEvaluationProgress);
@@ -74,7 +70,7 @@ final class EvaluateCommand implements Callable<Integer> {
             System.out.println(Reports.json(r.metrics()));
             return 0;
         }
-        System.out.println("Evaluation of " + (adapter == null ? model : model + " + " + adapter) + " on " + r.source() + " ("
+        System.out.println("Evaluation of " + classifier.describe() + " on " + r.source() + " ("
                 + r.examples() + " examples)");
         System.out.println(r.text());
         if (r.report() != null) {

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import org.finetune4j.api.ModelLocator;
 import org.finetune4j.api.Prediction;
 import org.finetune4j.api.PredictionFiles;
 import org.finetune4j.api.TextClassifier;
@@ -25,11 +24,8 @@ import picocli.CommandLine.Option;
                 + " Kaggle-style submission, or --text to JSON lines (label, score, scores).",
                 "The model's saved text cleaning, max_length and decision threshold apply."})
 final class PredictCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Trained model directory (or, with --adapter, the base model).")
-    String model;
-
-    @Option(names = "--adapter", description = "LoRA adapter directory trained on --model.")
-    Path adapter;
+    @Mixin
+    ClassifierOptions classifier = new ClassifierOptions();
 
     @Option(names = "--data", description = "File to predict on (CSV, TSV, JSON Lines; .gz allowed); labels are not needed.")
     Path data;
@@ -83,8 +79,7 @@ final class PredictCommand implements Callable<Integer> {
         if (output != null) {
             PredictionFiles.checkWritable(output, overwrite); // before the model runs, not after
         }
-        Path modelDir = ModelLocator.resolve(model);
-        try (TextClassifier clf = adapter == null ? TextClassifier.load(modelDir) : TextClassifier.load(modelDir, adapter)) {
+        try (TextClassifier clf = classifier.load(classifier.modelDir())) {
             if (data == null) {
                 boolean multi = clf.config().problemType() == ProblemType.MULTI_LABEL;
                 for (Prediction p : clf.predictBatch(texts, null, batchSize, null)) {

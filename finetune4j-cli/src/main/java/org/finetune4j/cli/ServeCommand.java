@@ -1,11 +1,9 @@
 package org.finetune4j.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.finetune4j.api.ModelLocator;
 import org.finetune4j.api.TextClassifier;
 import org.finetune4j.server.ClassificationServer;
 import org.finetune4j.server.ServerConfig;
@@ -19,11 +17,8 @@ import picocli.CommandLine.Option;
         description = {"Serve a classifier over HTTP: POST /v1/classify, GET /v1/model, GET /healthz, and a page at /.",
                 "Stops on SIGTERM or Ctrl-C after the requests in flight have finished."})
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model directory or packaged id (with --adapter: the base model).")
-    String model;
-
-    @Option(names = "--adapter", description = "LoRA adapter directory trained on --model.")
-    Path adapter;
+    @Mixin
+    ClassifierOptions model = new ClassifierOptions();
 
     @Mixin
     NetworkOptions network = new NetworkOptions();
@@ -93,14 +88,11 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServerConfig cfg = config(); // options first: a bad --port fails before the model loads
-        Path dir = ModelLocator.resolve(model);
-        if (adapter != null && !Files.isDirectory(adapter)) {
-            throw new UserError("--adapter " + adapter + " is not a directory: give the adapter directory a LoRA run wrote");
-        }
-        TextClassifier classifier = adapter == null ? TextClassifier.load(dir) : TextClassifier.load(dir, adapter);
+        Path dir = model.modelDir();
+        TextClassifier classifier = model.load(dir);
         ClassificationServer server;
         try {
-            server = ClassificationServer.start(classifier, dir, adapter, cfg);
+            server = ClassificationServer.start(classifier, dir, model.adapter, cfg);
         } catch (RuntimeException e) {
             classifier.close();
             throw e;

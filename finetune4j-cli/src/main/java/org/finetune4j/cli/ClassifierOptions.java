@@ -1,0 +1,35 @@
+package org.finetune4j.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.finetune4j.api.ModelLocator;
+import org.finetune4j.api.TextClassifier;
+import picocli.CommandLine.Option;
+
+/** The trained classifier a command uses: a model directory, or a base model plus a LoRA adapter (evaluate, predict, serve). */
+final class ClassifierOptions {
+    @Option(names = "--model", required = true,
+            description = "Trained model directory, or with --adapter the base model (directory, packaged id or Hub id).")
+    String model;
+
+    @Option(names = "--adapter", description = "LoRA adapter directory trained on --model.")
+    Path adapter;
+
+    /** The model directory --model names (a packaged or Hub id is imported or downloaded first). */
+    Path modelDir() {
+        if (adapter != null && !Files.isDirectory(adapter)) {
+            throw new UserError("--adapter " + adapter + " is not a directory: give the adapter directory a LoRA run wrote");
+        }
+        return ModelLocator.resolve(model);
+    }
+
+    /** Loads the classifier from {@code modelDir} (from {@link #modelDir()}) and the adapter, if any. */
+    TextClassifier load(Path modelDir) {
+        return adapter == null ? TextClassifier.load(modelDir) : TextClassifier.load(modelDir, adapter);
+    }
+
+    /** For messages: "model" or "base + adapter". */
+    String describe() {
+        return adapter == null ? model : model + " + " + adapter;
+    }
+}
