@@ -185,6 +185,14 @@ public final class Trainer {
                         rec.put("learning_rate", lr);
                         rec.put("epoch", round(epochProgress));
                         rec.put("step", globalStep);
+                        // Not in transformers' log: resident memory and live native arrays, to show neither grows.
+                        long rss = org.finetune4j.api.ProcessMemory.rssBytes();
+                        if (rss > 0) {
+                            rec.put("rss_mb", Math.round(rss / 1e5) / 10.0);
+                        }
+                        if (root instanceof ai.djl.ndarray.BaseNDManager base) {
+                            rec.put("native_arrays", base.getManagedArrays().size());
+                        }
                         log(rec);
                         lossSinceLog = 0;
                         updatesSinceLog = 0;

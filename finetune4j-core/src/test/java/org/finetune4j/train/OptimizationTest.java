@@ -105,6 +105,86 @@ class OptimizationTest {
         }
     }
 
+    @Test
+    void adamWOnLargeParametersSplitAcrossThreadsMatchesTheReference() {
+        // 300,000 + 50,001 elements: the fused CPU step splits them across workers mid-parameter.
+        try (NDManager root = NDManager.newBaseManager(); ParameterStore store = new ParameterStore(root)) {
+            Param w = store.register("big.weight", new Shape(600, 500), Init.ZEROS);
+            Param b = store.register("big.bias", new Shape(50_001), Init.ZEROS);
+            java.util.Random rnd = new java.util.Random(7);
+            float[] w0 = new float[300_000];
+            float[] b0 = new float[50_001];
+            for (int i = 0; i < w0.length; i++) {
+                w0[i] = (float) rnd.nextGaussian();
+            }
+            for (int i = 0; i < b0.length; i++) {
+                b0[i] = (float) rnd.nextGaussian();
+            }
+            store.set("big.weight", HostTensor.ofFloats(w0, 600, 500));
+            store.set("big.bias", HostTensor.ofFloats(b0, 50_001));
+            w.array().setRequiresGradient(true);
+            b.array().setRequiresGradient(true);
+            try (AdamW opt = new AdamW(List.of(w, b), AdamW::decaysByDefault, AdamW.Settings.defaults(0.1), root)) {
+                double[] pw = new double[w0.length];
+                double[] mw = new double[w0.length];
+                double[] vw = new double[w0.length];
+                double[] pb = new double[b0.length];
+                double[] mb = new double[b0.length];
+                double[] vb = new double[b0.length];
+                for (int i = 0; i < pw.length; i++) {
+                    pw[i] = w0[i];
+                }
+                for (int i = 0; i < pb.length; i++) {
+                    pb[i] = b0[i];
+                }
+                for (int t = 1; t <= 3; t++) {
+                    float[] gw;
+                    float[] gb;
+                    try (NDManager scratch = root.newSubManager()) {
+                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                            // loss = sum(w^3) / 3 + sum(b^2) * t: gradients w^2 and 2 t b.
+                            gc.backward(w.array().pow(3).sum().div(3).add(b.array().square().sum().mul(t)));
+                        }
+                        gw = grad(w, scratch);
+                        gb = grad(b, scratch);
+                        opt.step(1e-2, 0.5, scratch);
+                    }
+                    double bc1 = 1 - Math.pow(0.9, t);
+                    double bc2 = 1 - Math.pow(0.999, t);
+                    for (int i = 0; i < pw.length; i++) {
+                        double g = gw[i] * 0.5;
+                        pw[i] *= 1 - 1e-2 * 0.1;
+                        mw[i] = 0.9 * mw[i] + 0.1 * g;
+                        vw[i] = 0.999 * vw[i] + 0.001 * g * g;
+                        pw[i] -= 1e-2 / bc1 * mw[i] / (Math.sqrt(vw[i]) / Math.sqrt(bc2) + 1e-8);
+                    }
+                    for (int i = 0; i < pb.length; i++) {
+                        double g = gb[i] * 0.5;
+                        mb[i] = 0.9 * mb[i] + 0.1 * g;
+                        vb[i] = 0.999 * vb[i] + 0.001 * g * g;
+                        pb[i] -= 1e-2 / bc1 * mb[i] / (Math.sqrt(vb[i]) / Math.sqrt(bc2) + 1e-8);
+                    }
+                    float[] wn = w.array().toFloatArray();
+                    float[] bn = b.array().toFloatArray();
+                    for (int i = 0; i < wn.length; i++) {
+                        assertEquals(pw[i], wn[i], 1e-5 * Math.max(1, Math.abs(pw[i])), "weight " + i + " at step " + t);
+                    }
+                    for (int i = 0; i < bn.length; i++) {
+                        assertEquals(pb[i], bn[i], 1e-5 * Math.max(1, Math.abs(pb[i])), "bias " + i + " at step " + t);
+                    }
+                    try (NDManager scratch = root.newSubManager()) {
+                        NDArray gwAfter = w.array().getGradient();
+                        gwAfter.attach(scratch);
+                        assertEquals(0f, gwAfter.abs().sum().getFloat(), "weight gradient zeroed");
+                        NDArray gbAfter = b.array().getGradient();
+                        gbAfter.attach(scratch);
+                        assertEquals(0f, gbAfter.abs().sum().getFloat(), "bias gradient zeroed");
+                    }
+                }
+            }
+        }
+    }
+
     private static float[] grad(Param p, NDManager scratch) {
         NDArray g = p.array().getGradient();
         g.attach(scratch);
