@@ -318,11 +318,13 @@ public final class AdamW implements AutoCloseable {
         old.close();
     }
 
+    /** Frees the optimizer state; closing twice is harmless. */
     @Override
     public void close() {
         synchronized (this) {
             if (pool != null) {
                 pool.shutdownNow();
+                pool = null;
             }
         }
         manager.close();

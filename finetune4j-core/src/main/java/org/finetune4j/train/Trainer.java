@@ -217,7 +217,12 @@ public final class Trainer {
                 }
             }
             double seconds = (System.nanoTime() - started) / 1e9;
-            if (cfg.loadBestModelAtEnd() && bestCheckpoint != null) {
+            // The optimizer state (two copies of the trainable weights) is not needed any more: free it
+            // before the best model is loaded and evaluated, so that memory is reused, not added.
+            optimizer.close();
+            if (cfg.loadBestModelAtEnd() && bestCheckpoint != null && bestCheckpoint.equals("checkpoint-" + globalStep)) {
+                s.listener().onMessage("the best model (" + bestKey + " = " + early.best() + ") is the last step's: nothing to load");
+            } else if (cfg.loadBestModelAtEnd() && bestCheckpoint != null) {
                 s.listener().onMessage("loading the best model (" + bestKey + " = " + early.best() + ") from " + bestCheckpoint);
                 s.checkpoints().restore(s.outputDir().resolve(bestCheckpoint));
             }
