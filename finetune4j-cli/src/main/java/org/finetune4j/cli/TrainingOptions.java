@@ -34,7 +34,7 @@ final class TrainingOptions {
     @Option(names = "--batch-size", defaultValue = "16")
     int batchSize;
 
-    @Option(names = "--eval-batch-size", defaultValue = "64")
+    @Option(names = "--eval-batch-size", defaultValue = "16")
     int evalBatchSize;
 
     @Option(names = "--learning-rate", defaultValue = "5e-5")

@@ -220,6 +220,7 @@ public final class Trainer {
             // The optimizer state (two copies of the trainable weights) is not needed any more: free it
             // before the best model is loaded and evaluated, so that memory is reused, not added.
             optimizer.close();
+            org.finetune4j.io.NativeMemory.trim();
             if (cfg.loadBestModelAtEnd() && bestCheckpoint != null && bestCheckpoint.equals("checkpoint-" + globalStep)) {
                 s.listener().onMessage("the best model (" + bestKey + " = " + early.best() + ") is the last step's: nothing to load");
             } else if (cfg.loadBestModelAtEnd() && bestCheckpoint != null) {
@@ -239,6 +240,7 @@ public final class Trainer {
     private boolean evaluateAndCheckpoint(long globalStep, double epoch, int nextEpoch, int nextBatch, String bestKey,
             AdamW optimizer) {
         Map<String, Object> rec = new LinkedHashMap<>(evaluate(s.validation(), "eval_"));
+        org.finetune4j.io.NativeMemory.trim(); // the evaluation's larger batches: not kept resident
         rec.put("epoch", round(epoch));
         rec.put("step", globalStep);
         log(rec);
