@@ -65,7 +65,8 @@ class BenchCommandTest {
             assertTrue(pids.add(m.get("pid").asLong()), "a process per measurement: " + m.get("name"));
             assertTrue(m.get("peak_rss_mb").asDouble() > 20, m.toString());
         }
-        assertEquals(List.of("peak", "train-full", "train-lora", "infer", "onnx", "scale-length", "scale-batch", "scale-data"), names);
+        assertEquals(List.of("peak", "train-full", "train-lora", "infer-1", "infer-4", "onnx-4", "scale-length", "scale-batch",
+                "scale-data"), names);
 
         JsonNode full = j.get("measurements").get(1).get("result");
         JsonNode lora = j.get("measurements").get(2).get("result");
@@ -82,11 +83,15 @@ class BenchCommandTest {
         assertEquals("[2,2]", lora.get("flops_multipliers").toString());
         assertTrue(lora.get("trainable_params").asLong() < full.get("trainable_params").asLong());
 
-        JsonNode ours = j.get("measurements").get(3).get("result").get("results");
-        JsonNode ort = j.get("measurements").get(4).get("result").get("results");
-        assertEquals(2, ours.size());
+        JsonNode ours1 = j.get("measurements").get(3).get("result").get("results");
+        JsonNode ours = j.get("measurements").get(4).get("result").get("results");
+        JsonNode ort = j.get("measurements").get(5).get("result").get("results");
+        assertEquals(1, ours1.get(0).get("batch_size").asInt());
+        assertEquals(1, ours.size());
+        assertEquals(4, ours.get(0).get("batch_size").asInt());
+        assertTrue(j.get("measurements").get(4).get("result").get("packed_inference").asBoolean());
         assertEquals(4, ort.get(0).get("batch_size").asInt());
-        assertEquals(ours.get(1).get("padding_fraction").asDouble(), ort.get(0).get("padding_fraction").asDouble(), 1e-12,
+        assertEquals(ours.get(0).get("padding_fraction").asDouble(), ort.get(0).get("padding_fraction").asDouble(), 1e-12,
                 "the same batches through both engines");
         assertTrue(ort.get(0).get("samples_per_second").asDouble() > 0);
 
@@ -98,7 +103,7 @@ class BenchCommandTest {
             byte[] b = Files.readAllBytes(charts.resolve(png));
             assertTrue(b.length > 1000 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G', png);
         }
-        JsonNode lengths = j.get("measurements").get(5).get("result").get("points");
+        JsonNode lengths = j.get("measurements").get(6).get("result").get("points");
         assertEquals(16, lengths.get(1).get("sequence_length").asInt());
         assertEquals(lengths.get(1).get("train_tokens_per_second").asDouble(),
                 16 * lengths.get(1).get("train_samples_per_second").asDouble(), 1e-6, "exactly 16 tokens per text, no padding");

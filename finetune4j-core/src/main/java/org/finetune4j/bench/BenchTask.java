@@ -36,4 +36,10 @@ public record BenchTask(String kind, String modelDir, String dataFile, List<Stri
         return new BenchTask(newKind, modelDir, dataFile, labels, newStrategy, frozenLayers, loraR, loraAlpha, loraTargets,
                 batchSize, maxLength, warmupSteps, steps, batches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed);
     }
+
+    /** The same task for other inference batch sizes. */
+    BenchTask withBatches(List<Integer> newBatches) {
+        return new BenchTask(kind, modelDir, dataFile, labels, strategy, frozenLayers, loraR, loraAlpha, loraTargets,
+                batchSize, maxLength, warmupSteps, steps, newBatches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed);
+    }
 }

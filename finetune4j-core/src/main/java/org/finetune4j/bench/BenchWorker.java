@@ -424,6 +424,7 @@ public final class BenchWorker {
                 rows.add(it.toMap());
             }
             r.put("engine_name", "finetune4j (DJL PyTorch)");
+            r.put("packed_inference", org.finetune4j.models.TokenLayout.packingEnabled());
             r.put("max_length", t.maxLength());
             r.put("results", rows);
         }

@@ -177,12 +177,12 @@ public final class Benchmark {
                     + " epochs after the first cost head steps only.\n\n");
             sb.append("## Inference\n\n| engine | batch | samples/s | real tokens/s | padded tokens/s | padding | peak RSS MB | pid |\n");
             sb.append("|---|---|---|---|---|---|---|---|\n");
-            for (String name : List.of("infer", "onnx")) {
+            List<String> inference = measurements.stream().map(Measurement::name)
+                    .filter(n -> n.startsWith("infer-") || n.startsWith("onnx-")).toList();
+            for (String name : inference) {
                 Measurement m = get(name);
                 if (m == null) {
-                    if (measurements.stream().anyMatch(x -> x.name().equals(name))) {
-                        sb.append("| ").append(name).append(" | failed |||||| ").append(pidOf(name)).append(" |\n");
-                    }
+                    sb.append("| ").append(name).append(" | failed |||||| ").append(pidOf(name)).append(" |\n");
                     continue;
                 }
                 @SuppressWarnings("unchecked")
@@ -195,7 +195,10 @@ public final class Benchmark {
                 }
             }
             sb.append("\nInference batches are the first examples in file order (not grouped by length), padded to the"
-                    + " longest in the batch; the first batch of each size is not timed.\n");
+                    + " longest in the batch; the first batch of each size is not timed. Each batch size runs in its own"
+                    + " process (small batches run first left the next ones in the same process ~30 % slower). Our engine"
+                    + " packs a padded batch to its real tokens (TokenLayout.Packed) unless -Dfinetune4j.packedInference=false;"
+                    + " ONNX Runtime computes the padding.\n");
             for (Measurement m : failures()) {
                 sb.append("\n**").append(m.name()).append(" failed** (exit ").append(m.exitCode()).append("):\n\n```\n")
                         .append(m.error()).append("\n```\n");
@@ -233,14 +236,18 @@ public final class Benchmark {
         for (String s : spec.strategies()) {
             ms.add(measure("train-" + s, base.with("train", s), out, log));
         }
-        ms.add(measure("infer", base.with("infer", null), out, log));
+        for (int bs : spec.inferBatches()) {
+            ms.add(measure("infer-" + bs, base.with("infer", null).withBatches(List.of(bs)), out, log));
+        }
         if (onnxFile != null) {
             int threads = peak.succeeded() ? ((Number) peak.result().get("intra_op_threads")).intValue()
                     : Runtime.getRuntime().availableProcessors();
             BenchTask onnx = new BenchTask("onnx", base.modelDir(), base.dataFile(), base.labels(), null, 0, 0, 0, null,
                     base.batchSize(), base.maxLength(), 0, 0, spec.onnxBatches(), spec.inferSamples(), null, null, 0,
                     base.onnxFile(), threads, base.seed());
-            ms.add(measure("onnx", onnx, out, log));
+            for (int bs : spec.onnxBatches()) {
+                ms.add(measure("onnx-" + bs, onnx.withBatches(List.of(bs)), out, log));
+            }
             // the ONNX file was extracted for this run only
             if (spec.onnxFile() == null) {
                 deleteQuietly(onnxFile);

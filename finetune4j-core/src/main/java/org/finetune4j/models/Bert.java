@@ -75,23 +75,13 @@ public final class Bert implements Encoder {
             dropoutP = c.attentionDropout();
         }
 
-        /** x (B, T, H), additive mask (B, 1, 1, T) -> context (B, T, H). */
-        NDArray forward(NDArray x, NDArray mask, boolean training) {
-            long b = x.getShape().get(0);
-            long t = x.getShape().get(1);
-            NDArray q = splitHeads(query.forward(x, training), b, t); // (B, nh, T, hs)
-            NDArray k = splitHeads(key.forward(x, training), b, t); // (B, nh, T, hs)
-            NDArray v = splitHeads(value.forward(x, training), b, t); // (B, nh, T, hs)
-            // Attention(Q, K, V) = softmax(Q K^T / sqrt(hs) + mask) V   (Vaswani et al. 2017, eq. 1)
-            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, T, T)
-            scores = scores.div(scalar(scores, Math.sqrt(headSize))).add(mask); // (B, nh, T, T)
-            NDArray probs = dropout(scores.softmax(-1), dropoutP, training); // (B, nh, T, T)
-            NDArray context = probs.matMul(v); // (B, nh, T, hs)
-            return context.transpose(0, 2, 1, 3).reshape(b, t, (long) numHeads * headSize); // (B, T, H)
-        }
-
-        private NDArray splitHeads(NDArray x, long b, long t) {
-            return x.reshape(b, t, numHeads, headSize).transpose(0, 2, 1, 3); // (B, nh, T, hs)
+        /** x (B, T, H) or packed (N, H) -> context of the same shape. */
+        NDArray forward(NDArray x, TokenLayout layout, boolean training) {
+            NDArray q = query.forward(x, training); // (..., H)
+            NDArray k = key.forward(x, training); // (..., H)
+            NDArray v = value.forward(x, training); // (..., H)
+            return layout.attention(q, k, v, numHeads, headSize, scores -> scores.div(scalar(scores, Math.sqrt(headSize))),
+                    dropoutP, training); // (..., H)
         }
     }
 
@@ -130,11 +120,11 @@ public final class Bert implements Encoder {
             act = c.hiddenAct();
         }
 
-        /** x (B, T, H), mask (B, 1, 1, T) -> (B, T, H). */
-        NDArray forward(NDArray x, NDArray mask, boolean training) {
-            NDArray h = attentionOutput.forward(attention.forward(x, mask, training), x, training); // (B, T, H)
-            NDArray inner = activation(act, intermediate.forward(h, training)); // (B, T, I)
-            return output.forward(inner, h, training); // (B, T, H)
+        /** x (B, T, H) or packed (N, H) -> the same shape. */
+        NDArray forward(NDArray x, TokenLayout layout, boolean training) {
+            NDArray h = attentionOutput.forward(attention.forward(x, layout, training), x, training); // (..., H)
+            NDArray inner = activation(act, intermediate.forward(h, training)); // (..., I)
+            return output.forward(inner, h, training); // (..., H)
         }
 
         void collectLinears(List<Linear> out) {
@@ -189,25 +179,16 @@ public final class Bert implements Encoder {
 
     @Override
     public EncoderOutput forward(EncoderInput in, boolean training) {
-        NDArray ids = in.inputIds(); // (B, T)
-        long t = ids.getShape().get(1);
-        NDArray positions = ids.getManager().arange(0, t, 1, DataType.INT64); // (T)
-        NDArray x = embeddings.forward(ids, positions, in.tokenTypeIds(), training); // (B, T, H)
-        NDArray mask = additiveMask(in.attentionMask()); // (B, 1, 1, T)
+        TokenLayout layout = TokenLayout.of(in, training); // padded, or at inference only the real tokens
+        NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
+        NDArray positions = layout.positionIds(ids.getManager()); // (T) or (N)
+        NDArray types = in.tokenTypeIds() == null ? null : layout.tokens(in.tokenTypeIds()); // (B, T) or (N)
+        NDArray x = embeddings.forward(ids, positions, types, training); // (B, T, H) or (N, H)
         for (Layer layer : layers) {
-            x = scoped(x, h -> layer.forward(h, mask, training)); // (B, T, H)
+            x = scoped(x, h -> layer.forward(h, layout, training)); // (B, T, H) or (N, H)
         }
+        x = layout.toBatch(x); // (B, T, H)
         return new EncoderOutput(x, pooler == null ? null : pooler.forward(x, training));
-    }
-
-    /**
-     * The attention mask as an additive bias: 0 where attended, the most negative float where padded, as
-     * transformers' get_extended_attention_mask does. mask (B, T) -> (B, 1, 1, T).
-     */
-    static NDArray additiveMask(NDArray attentionMask) {
-        Shape s = attentionMask.getShape();
-        NDArray m = attentionMask.toType(DataType.FLOAT32, false); // (B, T)
-        return m.neg().add(1f).mul(-Float.MAX_VALUE).reshape(s.get(0), 1, 1, s.get(1)); // (B, 1, 1, T)
     }
 
     @Override

@@ -37,10 +37,8 @@ public final class DistilBert implements Encoder {
             dropoutP = c.dropout();
         }
 
-        /** ids (B, T) -> (B, T, H). */
-        NDArray forward(NDArray ids, boolean training) {
-            long t = ids.getShape().get(1);
-            NDArray positions = ids.getManager().arange(0, t, 1, DataType.INT64); // (T)
+        /** ids (B, T) or (N), positions (T) or (N) -> (B, T, H) or (N, H). */
+        NDArray forward(NDArray ids, NDArray positions, boolean training) {
             NDArray x = wordEmbeddings.forward(ids).add(positionEmbeddings.forward(positions)); // (B, T, H)
             return dropout(layerNorm.forward(x), dropoutP, training); // (B, T, H)
         }
@@ -66,22 +64,14 @@ public final class DistilBert implements Encoder {
             dropoutP = c.attentionDropout();
         }
 
-        /** x (B, T, H), additive mask (B, 1, 1, T) -> (B, T, H). */
-        NDArray forward(NDArray x, NDArray mask, boolean training) {
-            long b = x.getShape().get(0);
-            long t = x.getShape().get(1);
-            NDArray q = splitHeads(qLin.forward(x, training), b, t); // (B, nh, T, hs)
-            q = q.div(scalar(q, Math.sqrt(headSize))); // (B, nh, T, hs)
-            NDArray k = splitHeads(kLin.forward(x, training), b, t); // (B, nh, T, hs)
-            NDArray v = splitHeads(vLin.forward(x, training), b, t); // (B, nh, T, hs)
-            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).add(mask); // (B, nh, T, T)
-            NDArray probs = dropout(scores.softmax(-1), dropoutP, training); // (B, nh, T, T)
-            NDArray context = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, (long) numHeads * headSize); // (B, T, H)
-            return outLin.forward(context, training); // (B, T, H)
-        }
-
-        private NDArray splitHeads(NDArray x, long b, long t) {
-            return x.reshape(b, t, numHeads, headSize).transpose(0, 2, 1, 3); // (B, nh, T, hs)
+        /** x (B, T, H) or packed (N, H) -> the same shape. */
+        NDArray forward(NDArray x, TokenLayout layout, boolean training) {
+            NDArray q = qLin.forward(x, training); // (..., H)
+            q = q.div(scalar(q, Math.sqrt(headSize))); // (..., H)
+            NDArray k = kLin.forward(x, training); // (..., H)
+            NDArray v = vLin.forward(x, training); // (..., H)
+            NDArray context = layout.attention(q, k, v, numHeads, headSize, scores -> scores, dropoutP, training); // (..., H)
+            return outLin.forward(context, training); // (..., H)
         }
     }
 
@@ -105,9 +95,9 @@ public final class DistilBert implements Encoder {
             dropoutP = c.dropout();
         }
 
-        /** x (B, T, H) -> (B, T, H). */
-        NDArray forward(NDArray x, NDArray mask, boolean training) {
-            NDArray sa = saLayerNorm.forward(attention.forward(x, mask, training).add(x)); // (B, T, H)
+        /** x (B, T, H) or packed (N, H) -> the same shape. */
+        NDArray forward(NDArray x, TokenLayout layout, boolean training) {
+            NDArray sa = saLayerNorm.forward(attention.forward(x, layout, training).add(x)); // (..., H)
             NDArray ffn = lin2.forward(activation(act, lin1.forward(sa, training)), training); // (B, T, H)
             return outputLayerNorm.forward(dropout(ffn, dropoutP, training).add(sa)); // (B, T, H)
         }
@@ -132,12 +122,13 @@ public final class DistilBert implements Encoder {
 
     @Override
     public EncoderOutput forward(EncoderInput in, boolean training) {
-        NDArray x = embeddings.forward(in.inputIds(), training); // (B, T, H)
-        NDArray mask = Bert.additiveMask(in.attentionMask()); // (B, 1, 1, T)
+        TokenLayout layout = TokenLayout.of(in, training); // padded, or at inference only the real tokens
+        NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
+        NDArray x = embeddings.forward(ids, layout.positionIds(ids.getManager()), training); // (B, T, H) or (N, H)
         for (Block block : layers) {
-            x = scoped(x, h -> block.forward(h, mask, training)); // (B, T, H)
+            x = scoped(x, h -> block.forward(h, layout, training)); // (B, T, H) or (N, H)
         }
-        return new EncoderOutput(x, null);
+        return new EncoderOutput(layout.toBatch(x), null); // (B, T, H)
     }
 
     @Override

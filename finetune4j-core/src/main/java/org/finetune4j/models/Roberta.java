@@ -37,14 +37,15 @@ public final class Roberta implements Encoder {
 
     @Override
     public EncoderOutput forward(EncoderInput in, boolean training) {
-        NDArray ids = in.inputIds(); // (B, T)
-        NDArray positions = positionIds(ids, config.padTokenId()); // (B, T)
-        NDArray x = embeddings.forward(ids, positions, in.tokenTypeIds(), training); // (B, T, H)
-        NDArray mask = Bert.additiveMask(in.attentionMask()); // (B, 1, 1, T)
+        TokenLayout layout = TokenLayout.of(in, training); // padded, or at inference only the real tokens
+        NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
+        NDArray positions = layout.tokens(positionIds(in.inputIds(), config.padTokenId())); // (B, T) or (N)
+        NDArray types = in.tokenTypeIds() == null ? null : layout.tokens(in.tokenTypeIds()); // (B, T) or (N)
+        NDArray x = embeddings.forward(ids, positions, types, training); // (B, T, H) or (N, H)
         for (Bert.Layer layer : layers) {
-            x = scoped(x, h -> layer.forward(h, mask, training)); // (B, T, H)
+            x = scoped(x, h -> layer.forward(h, layout, training)); // (B, T, H) or (N, H)
         }
-        return new EncoderOutput(x, null);
+        return new EncoderOutput(layout.toBatch(x), null); // (B, T, H)
     }
 
     /** cumsum(ids != pad) * (ids != pad) + pad: real tokens get pad+1, pad+2, ...; padding gets pad. */
