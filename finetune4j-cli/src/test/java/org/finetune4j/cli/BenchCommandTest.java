@@ -55,6 +55,7 @@ class BenchCommandTest {
 
         JsonNode j = new ObjectMapper().readTree(out.resolve("bench.json").toFile());
         assertEquals("cpu", j.get("environment").get("device").asText());
+        assertTrue(j.get("environment").get("cpu_features").isArray(), "the SIMD features that decide bf16 support");
         assertTrue(j.get("environment").get("intra_op_threads").asInt() >= 1);
         assertTrue(j.get("peak_gflops").asDouble() > 0);
         Set<Long> pids = new HashSet<>(Set.of(ProcessHandle.current().pid()));

@@ -103,11 +103,24 @@ public final class BenchWorker {
         Device d = engine.defaultDevice();
         e.put("device", d.isGpu() ? "gpu " + d.getDeviceId() + " (" + engine.getGpuCount() + " visible)" : "cpu");
         e.put("cpu", cpuName());
+        // What reduced precision could use: native bf16 dot products need AVX-512 BF16 or AMX.
+        e.put("cpu_features", cpuFeatures());
         e.put("engine", engine.getEngineName() + " " + engine.getVersion());
         e.put("intra_op_threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
         e.put("inter_op_threads", ai.djl.pytorch.jni.JniUtils.getNumInteropThreads());
         e.put("available_processors", Runtime.getRuntime().availableProcessors());
         return e;
+    }
+
+    /** The SIMD features of the first CPU that matter for matmul speed and bf16, from /proc/cpuinfo. */
+    static List<String> cpuFeatures() {
+        try {
+            Set<String> flags = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("flags"))
+                    .findFirst().map(l -> Set.of(l.substring(l.indexOf(':') + 1).trim().split("\\s+"))).orElse(Set.of());
+            return List.of("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16").stream().filter(flags::contains).toList();
+        } catch (Exception e) {
+            return List.of();
+        }
     }
 
     static String cpuName() {

@@ -143,9 +143,11 @@ public final class Benchmark {
             sb.append(String.format(Locale.ROOT, "Model `%s`, data `%s`, batch %d, max_length %d, %d timed training steps after %d"
                     + " warm-up steps, seed %d.%n%n", spec.model(), spec.data().train(), spec.batchSize(), spec.maxLength(),
                     spec.steps(), spec.warmupSteps(), spec.seed()));
-            sb.append(String.format(Locale.ROOT, "Machine: %s, device %s, %s intra-op threads (%s inter-op), %s available"
+            sb.append(String.format(Locale.ROOT, "Machine: %s (%s), device %s, %s intra-op threads (%s inter-op), %s available"
                     + " processors; %s. fp32 matmul peak (%d×%d sgemm through DJL): **%.1f GFLOP/s** (best), %s GFLOP/s"
-                    + " (median).%n%n", environment.get("cpu"), environment.get("device"), environment.get("intra_op_threads"),
+                    + " (median).%n%n", environment.get("cpu"), environment.get("cpu_features") instanceof List<?> f && !f.isEmpty()
+                            ? String.join(", ", f.stream().map(Object::toString).toList()) : "no SIMD flags read",
+                    environment.get("device"), environment.get("intra_op_threads"),
                     environment.get("inter_op_threads"), environment.get("available_processors"), environment.get("engine"),
                     spec.matrixSize(), spec.matrixSize(), peakGflops(),
                     get("peak") == null ? "?" : fmt(num(get("peak").result().get("median_gflops")), 1)));
@@ -273,7 +275,8 @@ public final class Benchmark {
 
     private static Map<String, Object> envOf(Map<String, Object> peak) {
         Map<String, Object> e = new LinkedHashMap<>();
-        for (String k : List.of("device", "cpu", "engine", "intra_op_threads", "inter_op_threads", "available_processors")) {
+        for (String k : List.of("device", "cpu", "cpu_features", "engine", "intra_op_threads", "inter_op_threads",
+                "available_processors")) {
             e.put(k, peak.get(k));
         }
         return e;

@@ -36,6 +36,13 @@ public final class Trainer {
     public static final String TRAINING_ARGS_FILE = "training_args.json";
     public static final String METRICS_FILE = "metrics.jsonl";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Every this many optimizer steps, free heap pages go back to the OS (malloc_trim). The launcher turns
+     * glibc's own trimming off so steps do not churn mmap; without it, memory freed between differently
+     * shaped batches stayed resident and the resident set crept up through the first epochs (BENCHMARKS.md,
+     * "soak"). One trim re-faults a step's worth of pages at most: well under 1 % of 50 steps.
+     */
+    static final int TRIM_INTERVAL_STEPS = 50;
 
     /** Computes evaluation metrics (without loss) from logits; keys carry the given prefix. */
     public interface MetricsFunction {
@@ -196,6 +203,10 @@ public final class Trainer {
                         log(rec);
                         lossSinceLog = 0;
                         updatesSinceLog = 0;
+                    }
+                    if (globalStep % TRIM_INTERVAL_STEPS == 0) {
+                        // After the log line, so rss_mb shows what the last interval's steps left resident.
+                        org.finetune4j.io.NativeMemory.trim();
                     }
                     s.listener().onStep(globalStep, totalSteps, stepLoss, control);
                     boolean endOfEpoch = b == plan.size() - 1;
