@@ -9,7 +9,6 @@ import static org.finetune4j.nn.Functional.dropout;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
 import org.finetune4j.config.BertConfig;

@@ -7,7 +7,6 @@ import static org.finetune4j.nn.Functional.activation;
 import static org.finetune4j.nn.Functional.dropout;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.List;
 import org.finetune4j.config.DistilBertConfig;
