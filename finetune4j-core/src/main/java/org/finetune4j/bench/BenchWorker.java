@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -37,6 +38,7 @@ import org.finetune4j.lora.Lora;
 import org.finetune4j.lora.LoraConfig;
 import org.finetune4j.models.EncoderInput;
 import org.finetune4j.models.TransformerModel;
+import org.finetune4j.nn.EmbeddingGradients;
 import org.finetune4j.nn.Param;
 import org.finetune4j.text.TextTokenizer;
 import org.finetune4j.train.AdamW;
@@ -258,14 +260,18 @@ public final class BenchWorker {
         int nonFinite = 0;
         int timed = 0;
         try (AdamW optimizer = new AdamW(b.trainable(), AdamW::decaysByDefault, AdamW.Settings.defaults(0.0), manager)) {
+            String profile = System.getProperty("finetune4j.profile"); // a Chrome trace of the timed steps' ops
             for (int s = 0; s < plan.size(); s++) {
                 int[] idx = plan.get(s);
+                if (profile != null && s == warmup) {
+                    JniUtils.startProfile(false, true, false);
+                }
                 long t0;
                 long t1;
                 long t2;
                 boolean finite;
-                try (NDManager step = manager.newSubManager()) {
-                    Engine.getInstance().setRandomSeed((int) (seed + s));
+                try (NDManager step = manager.newSubManager(); EmbeddingGradients rowGradients = EmbeddingGradients.open()) {
+                    org.finetune4j.nn.Functional.seed(seed + s);
                     t0 = System.nanoTime();
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDArray logits = ex.logits(step, idx, true); // (B, C)
@@ -276,6 +282,7 @@ public final class BenchWorker {
                             gc.backward(loss);
                         }
                     }
+                    rowGradients.accumulate(); // as train does
                     t2 = System.nanoTime();
                 }
                 if (!finite) {
@@ -320,6 +327,9 @@ public final class BenchWorker {
                 executed += idx.length * flops.training(longest, multiplierLayers);
                 samples += idx.length;
             }
+        }
+        if (System.getProperty("finetune4j.profile") != null) {
+            JniUtils.stopProfile(System.getProperty("finetune4j.profile"));
         }
         if (samples == 0) {
             throw new IllegalStateException("every timed step had a non-finite loss or gradient (" + nonFinite + " steps)");

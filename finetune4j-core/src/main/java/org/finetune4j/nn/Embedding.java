@@ -10,14 +10,23 @@ import ai.djl.ndarray.types.SparseFormat;
  */
 public final class Embedding {
     public final Param weight; // (num, dim)
+    private final int paddingIdx; // -1 for none
 
     public Embedding(ParameterStore store, String name, long num, long dim, double initStd, int paddingIdx) {
         this.weight = store.register(name + ".weight", new Shape(num, dim),
                 new Init.NormalZeroRow(initStd, paddingIdx, (int) dim));
+        this.paddingIdx = paddingIdx;
     }
 
-    /** ids (...) int64 -> (..., dim). */
+    /**
+     * ids (...) int64 -> (..., dim). Inside an {@link EmbeddingGradients} scope (a training step) the
+     * table's gradient is added row by row after backward instead of through a dense (num, dim) gradient.
+     */
     public NDArray forward(NDArray ids) {
+        NDArray rows = EmbeddingGradients.lookup(ids, weight.array(), paddingIdx);
+        if (rows != null) {
+            return rows;
+        }
         return ids.getNDArrayInternal().embedding(ids, weight.array(), SparseFormat.DENSE).singletonOrThrow();
     }
 }

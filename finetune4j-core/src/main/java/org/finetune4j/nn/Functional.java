@@ -1,9 +1,12 @@
 package org.finetune4j.nn;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 
 /** Stateless operations shared by the architectures. */
@@ -42,12 +45,58 @@ public final class Functional {
         return like.getManager().full(new Shape(), (float) value, like.getDataType()); // ()
     }
 
-    /** Dropout with probability p, active only while training (torch.nn.functional.dropout). */
+    /** This thread's dropout random numbers; {@link #seed} restarts them. */
+    private static final ThreadLocal<SplittableRandom> DROPOUT_RANDOM = ThreadLocal.withInitial(() -> new SplittableRandom(0));
+
+    /**
+     * Seeds PyTorch's generator and this thread's dropout masks: everything random in a training step is
+     * then a function of {@code seed}.
+     */
+    public static void seed(long seed) {
+        Engine.getInstance().setRandomSeed((int) seed);
+        DROPOUT_RANDOM.set(new SplittableRandom(seed));
+    }
+
+    /**
+     * Dropout with probability p, active only while training (torch.nn.functional.dropout): each element
+     * is kept with probability 1 - p and scaled by 1 / (1 - p), or zeroed.
+     *
+     * <p>On the CPU the mask is drawn here, into a tensor PyTorch allocated (so autograd may keep it for
+     * backward), and applied with one multiplication. PyTorch's CPU dropout draws with bernoulli_, then
+     * divides and multiplies: about 9 % of a full fine-tuning step (BENCHMARKS.md, session 4), against
+     * ~1 % here. Elsewhere, PyTorch's dropout.
+     */
     public static NDArray dropout(NDArray x, double p, boolean training) {
         if (!training || p <= 0) {
             return x;
         }
-        return x.getNDArrayInternal().dropout(x, (float) p, true).singletonOrThrow();
+        if (p >= 1 || x.getDevice().isGpu() || x.getDataType() != DataType.FLOAT32) {
+            return x.getNDArrayInternal().dropout(x, (float) p, true).singletonOrThrow();
+        }
+        NDArray mask = x.getManager().create(x.getShape(), DataType.FLOAT32); // (...), PyTorch-owned, uninitialised
+        java.nio.ByteBuffer bytes = mask.toByteBuffer(true);
+        if (!bytes.isDirect()) {
+            mask.close();
+            return x.getNDArrayInternal().dropout(x, (float) p, true).singletonOrThrow();
+        }
+        fillMask(bytes.order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer(), p, DROPOUT_RANDOM.get());
+        return x.mul(mask);
+    }
+
+    /** Each element 1 / (1 - p) with probability 1 - p, else 0: two 24-bit uniform draws per random long. */
+    static void fillMask(java.nio.FloatBuffer out, double p, SplittableRandom random) {
+        int n = out.capacity();
+        int drop = (int) Math.ceil(p * (1 << 24)); // u = r / 2^24 < p  <=>  r < drop
+        float keep = (float) (1 / (1 - p));
+        int i = 0;
+        for (; i + 1 < n; i += 2) {
+            long bits = random.nextLong();
+            out.put(i, (int) (bits & 0xFFFFFF) < drop ? 0f : keep);
+            out.put(i + 1, (int) ((bits >>> 24) & 0xFFFFFF) < drop ? 0f : keep);
+        }
+        if (i < n) {
+            out.put(i, (int) (random.nextLong() & 0xFFFFFF) < drop ? 0f : keep);
+        }
     }
 
     /**

@@ -22,6 +22,7 @@ import org.finetune4j.io.AtomicFiles;
 import org.finetune4j.io.CheckpointException;
 import org.finetune4j.io.HostTensor;
 import org.finetune4j.io.SafeTensors;
+import org.finetune4j.nn.EmbeddingGradients;
 import org.finetune4j.nn.Param;
 
 /**
@@ -138,9 +139,9 @@ public final class Trainer {
                     int groupSize = Math.min(accum, plan.size() - groupStart);
 
                     // 1. Forward, loss and backward for one micro-batch, in its own native-memory scope.
-                    try (NDManager step = root.newSubManager()) {
+                    try (NDManager step = root.newSubManager(); EmbeddingGradients rowGradients = EmbeddingGradients.open()) {
                         // Dropout masks depend only on (seed, epoch, batch): resuming reproduces them.
-                        Engine.getInstance().setRandomSeed((int) mix(cfg.seed(), epoch, b));
+                        org.finetune4j.nn.Functional.seed(mix(cfg.seed(), epoch, b));
                         float loss;
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                             NDArray logits = s.train().logits(step, idx, true); // (B, C)
@@ -153,6 +154,7 @@ public final class Trainer {
                             }
                             gc.backward(l.div(groupSize));
                         }
+                        rowGradients.accumulate(); // the embedding tables' gradients, row by row
                         groupLoss += loss / groupSize;
                     }
                     samples += idx.length;

@@ -1,0 +1,132 @@
+package org.finetune4j.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.finetune4j.config.ModelConfig;
+import org.finetune4j.config.ProblemType;
+import org.finetune4j.config.HeadConfig;
+import org.finetune4j.models.EncoderInput;
+import org.finetune4j.models.TransformerModel;
+import org.finetune4j.testing.TestBatches;
+import org.finetune4j.testing.TinyModels;
+import org.finetune4j.text.TextTokenizer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Row-wise embedding gradients must equal PyTorch's embedding backward for every parameter, accumulate
+ * over micro-batches, leave the padding row without gradient (padding_idx), and leak no handles.
+ */
+class EmbeddingGradientsTest {
+    static final List<String> TEXTS = List.of("ok", "Forest fire near La Ronge Sask. Canada", "a short one",
+            "13,000 people receive #wildfires evacuation orders in California");
+    static NDManager manager;
+    static TextTokenizer tokenizer;
+
+    @BeforeAll
+    static void setUp(@org.junit.jupiter.api.io.TempDir Path tokDir) {
+        manager = NDManager.newBaseManager();
+        TinyModels.writeTokenizer(tokDir);
+        tokenizer = TextTokenizer.load(tokDir, 0);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        tokenizer.close();
+        manager.close();
+    }
+
+    /** Gradients of every parameter after {@code steps} backward passes on the same batch (no update). */
+    static Map<String, float[]> gradients(TransformerModel m, int padId, boolean rowWise, int steps) {
+        return gradients(m, padId, rowWise, steps, true);
+    }
+
+    static Map<String, float[]> gradients(TransformerModel m, int padId, boolean rowWise, int steps, boolean accumulate) {
+        for (int s = 0; s < steps; s++) {
+            try (NDManager batch = manager.newSubManager(); EmbeddingGradients rows = rowWise ? EmbeddingGradients.open() : null) {
+                EncoderInput in = TestBatches.encode(batch, tokenizer, TEXTS, padId, 0);
+                Functional.seed(40 + s); // the same dropout masks on both paths
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray loss = m.logits(in, true).logSoftmax(-1).get(":, 1").neg().mean();
+                    gc.backward(loss);
+                }
+                if (rows != null && accumulate) {
+                    rows.accumulate();
+                }
+            }
+        }
+        Map<String, float[]> out = new LinkedHashMap<>();
+        try (NDManager read = manager.newSubManager()) {
+            for (Param p : m.parameters().params().values()) {
+                NDArray g = p.array().getGradient();
+                g.attach(read);
+                out.put(p.name(), g.toFloatArray());
+            }
+        }
+        return out;
+    }
+
+    static TransformerModel model(String type) {
+        var enc = TinyModels.of(type);
+        ModelConfig cfg = ModelConfig.encoderOnly(enc).withClassifier(List.of("a", "b"), ProblemType.SINGLE_LABEL,
+                HeadConfig.standard(enc));
+        TransformerModel m = TransformerModel.random(cfg, manager, 3);
+        m.parameters().params().values().forEach(p -> p.array().setRequiresGradient(true));
+        return m;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    void rowWiseGradientsEqualPyTorchsEmbeddingBackward(String type) {
+        try (TransformerModel a = model(type); TransformerModel b = model(type)) {
+            int pad = a.config().encoder().padTokenId();
+            Map<String, float[]> dense = gradients(a, pad, false, 2);
+            int before = ((ai.djl.ndarray.BaseNDManager) b.manager()).getManagedArrays().size();
+            Map<String, float[]> rows = gradients(b, pad, true, 2); // two micro-batches: gradients add up
+            assertEquals(before, ((ai.djl.ndarray.BaseNDManager) b.manager()).getManagedArrays().size(),
+                    "no handles left under the parameters' manager");
+            String word = (type.equals("distilbert") ? "distilbert." : type + ".") + "embeddings.word_embeddings.weight";
+            int h = a.config().encoder().hiddenSize();
+            double worst = 0;
+            double wordNorm = 0;
+            for (String k : dense.keySet()) {
+                float[] x = dense.get(k);
+                float[] y = rows.get(k);
+                for (int i = 0; i < x.length; i++) {
+                    boolean padRow = k.equals(word) && i / h == pad;
+                    if (padRow) {
+                        assertEquals(0f, y[i], "the padding row gets no gradient (padding_idx)");
+                        continue;
+                    }
+                    worst = Math.max(worst, Math.abs(x[i] - y[i]));
+                    if (k.equals(word)) {
+                        wordNorm += y[i] * y[i];
+                    }
+                }
+            }
+            assertTrue(wordNorm > 1e-8, "the word table did get gradient: " + wordNorm);
+            assertTrue(worst < 1e-6, type + ": gradients differ by " + worst);
+        }
+        // The scope really takes the tables out of PyTorch's backward: without accumulate they get nothing.
+        try (TransformerModel c = model(type)) {
+            Map<String, float[]> none = gradients(c, c.config().encoder().padTokenId(), true, 1, false);
+            String word = (type.equals("distilbert") ? "distilbert." : type + ".") + "embeddings.word_embeddings.weight";
+            double sum = 0;
+            for (float v : none.get(word)) {
+                sum += Math.abs(v);
+            }
+            assertEquals(0.0, sum, "no gradient reached the word table before accumulate()");
+        }
+    }
+}
