@@ -61,10 +61,12 @@ public final class Functional {
      * Dropout with probability p, active only while training (torch.nn.functional.dropout): each element
      * is kept with probability 1 - p and scaled by 1 / (1 - p), or zeroed.
      *
-     * <p>On the CPU the mask is drawn here, into a tensor PyTorch allocated (so autograd may keep it for
-     * backward), and applied with one multiplication. PyTorch's CPU dropout draws with bernoulli_, then
-     * divides and multiplies: about 9 % of a full fine-tuning step (BENCHMARKS.md, session 4), against
-     * ~1 % here. Elsewhere, PyTorch's dropout.
+     * <p>On the CPU the mask is drawn here as bytes, into a tensor PyTorch allocated (so autograd may keep
+     * it for backward): y = (x · mask) · 1/(1 - p), bit for bit what a float mask of 0 and 1/(1 - p) gives.
+     * Autograd keeps the one-byte mask for backward instead of a four-byte one, which lowers the peak of a
+     * training step by tens of MB. PyTorch's CPU dropout draws with bernoulli_, then divides and
+     * multiplies: about 9 % of a full fine-tuning step (BENCHMARKS.md, session 4). Elsewhere, PyTorch's
+     * dropout.
      */
     public static NDArray dropout(NDArray x, double p, boolean training) {
         if (!training || p <= 0) {
@@ -73,29 +75,28 @@ public final class Functional {
         if (p >= 1 || x.getDevice().isGpu() || x.getDataType() != DataType.FLOAT32) {
             return x.getNDArrayInternal().dropout(x, (float) p, true).singletonOrThrow();
         }
-        NDArray mask = x.getManager().create(x.getShape(), DataType.FLOAT32); // (...), PyTorch-owned, uninitialised
+        NDArray mask = x.getManager().create(x.getShape(), DataType.UINT8); // (...), PyTorch-owned, uninitialised
         java.nio.ByteBuffer bytes = mask.toByteBuffer(true);
         if (!bytes.isDirect()) {
             mask.close();
             return x.getNDArrayInternal().dropout(x, (float) p, true).singletonOrThrow();
         }
-        fillMask(bytes.order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer(), p, DROPOUT_RANDOM.get());
-        return x.mul(mask);
+        fillMask(bytes, p, DROPOUT_RANDOM.get());
+        return x.mul(mask).mul(scalar(x, 1 / (1 - p)));
     }
 
-    /** Each element 1 / (1 - p) with probability 1 - p, else 0: two 24-bit uniform draws per random long. */
-    static void fillMask(java.nio.FloatBuffer out, double p, SplittableRandom random) {
+    /** Each byte 1 with probability 1 - p, else 0: two 24-bit uniform draws per random long. */
+    static void fillMask(java.nio.ByteBuffer out, double p, SplittableRandom random) {
         int n = out.capacity();
         int drop = (int) Math.ceil(p * (1 << 24)); // u = r / 2^24 < p  <=>  r < drop
-        float keep = (float) (1 / (1 - p));
         int i = 0;
         for (; i + 1 < n; i += 2) {
             long bits = random.nextLong();
-            out.put(i, (int) (bits & 0xFFFFFF) < drop ? 0f : keep);
-            out.put(i + 1, (int) ((bits >>> 24) & 0xFFFFFF) < drop ? 0f : keep);
+            out.put(i, (int) (bits & 0xFFFFFF) < drop ? (byte) 0 : (byte) 1);
+            out.put(i + 1, (int) ((bits >>> 24) & 0xFFFFFF) < drop ? (byte) 0 : (byte) 1);
         }
         if (i < n) {
-            out.put(i, (int) (random.nextLong() & 0xFFFFFF) < drop ? 0f : keep);
+            out.put(i, (int) (random.nextLong() & 0xFFFFFF) < drop ? (byte) 0 : (byte) 1);
         }
     }
 
