@@ -65,7 +65,7 @@ public final class Functional {
      * it for backward): y = (x · mask) · 1/(1 - p), bit for bit what a float mask of 0 and 1/(1 - p) gives.
      * Autograd keeps the one-byte mask for backward instead of a four-byte one, which lowers the peak of a
      * training step by tens of MB. PyTorch's CPU dropout draws with bernoulli_, then divides and
-     * multiplies: about 9 % of a full fine-tuning step (BENCHMARKS.md, session 4). Elsewhere, PyTorch's
+     * multiplies: about 12 % of a full fine-tuning step (BENCHMARKS.md, session 4). Elsewhere, PyTorch's
      * dropout.
      */
     public static NDArray dropout(NDArray x, double p, boolean training) {
