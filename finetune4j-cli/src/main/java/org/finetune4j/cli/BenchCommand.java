@@ -92,6 +92,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--peak-matrix", defaultValue = "2048", description = "n of the n×n fp32 matmul that measures the peak.")
     int matrixSize;
 
+    @Option(names = "--precisions", split = ",", defaultValue = "fp32",
+            description = "fp32 and/or bf16 (the linear layers' products): training and inference are measured at each.")
+    List<String> precisions;
+
     @Option(names = "--seed", defaultValue = "42")
     long seed;
 
@@ -111,7 +115,7 @@ final class BenchCommand implements Callable<Integer> {
                 : Path.of("runs", "bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Benchmark.Result r = Benchmark.run(new Benchmark.Spec(model, spec, strategies, frozenLayers, loraR, loraAlpha, loraTargets,
                 batchSize, maxLength, warmupSteps, steps, inferBatches, inferSamples, onnx, onnxFile, onnxBatches, scalingDir,
-                scaleLengths, scaleBatches, scaleSizes, scaleSteps, matrixSize, seed, out, overwrite), System.err::println);
+                scaleLengths, scaleBatches, scaleSizes, scaleSteps, matrixSize, seed, out, overwrite, precisions), System.err::println);
         System.out.println(r.toMarkdown());
         System.err.println("bench.json and bench.md in " + out + (scalingDir != null ? "; charts in " + scalingDir : ""));
         if (!r.allSucceeded()) {

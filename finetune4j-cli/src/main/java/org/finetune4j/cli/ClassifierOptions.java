@@ -15,6 +15,9 @@ final class ClassifierOptions {
     @Option(names = "--adapter", description = "LoRA adapter directory trained on --model.")
     Path adapter;
 
+    @picocli.CommandLine.Mixin
+    PrecisionOption precision = new PrecisionOption();
+
     /** The model directory --model names (a packaged or Hub id is imported or downloaded first). */
     Path modelDir() {
         if (adapter != null && !Files.isDirectory(adapter)) {
@@ -25,6 +28,7 @@ final class ClassifierOptions {
 
     /** Loads the classifier from {@code modelDir} (from {@link #modelDir()}) and the adapter, if any. */
     TextClassifier load(Path modelDir) {
+        precision.apply(System.err);
         return adapter == null ? TextClassifier.load(modelDir) : TextClassifier.load(modelDir, adapter);
     }
 

@@ -42,6 +42,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ConsoleListener listener = new ConsoleListener(quiet);
+        training.precision.apply(System.err);
         DataSpec spec = source.toDataSpec(listener::onMessage);
         TrainingConfig cfg = training.toConfig(strategy);
         boolean isLora = strategy.equals("lora");

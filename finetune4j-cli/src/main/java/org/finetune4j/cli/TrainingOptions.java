@@ -103,6 +103,9 @@ final class TrainingOptions {
     @Mixin
     LoraOptions lora = new LoraOptions();
 
+    @Mixin
+    PrecisionOption precision = new PrecisionOption();
+
     /** LoRA settings; they apply only when the strategy is lora. */
     static final class LoraOptions {
         @Option(names = "--lora-r", defaultValue = "16", description = "LoRA rank (--strategy lora).")

@@ -465,6 +465,7 @@ public final class FineTuning {
         rc.put("head", SNAKE.valueToTree(head));
         rc.put("problem_type", spec.multiLabel() ? "multi_label_classification" : "single_label_classification");
         rc.put("training", SNAKE.valueToTree(spec.training()));
+        rc.put("precision", org.finetune4j.nn.Precision.current().label()); // of the linear layers' products
         if (spec.lora() != null) {
             try {
                 rc.put("lora", JSON.readTree(spec.lora().toJson()));

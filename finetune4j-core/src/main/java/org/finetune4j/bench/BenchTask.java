@@ -26,20 +26,29 @@ import java.util.List;
  * @param onnxFile onnx: the ONNX export of the same model
  * @param threads onnx: ONNX Runtime intra-op threads (the PyTorch engine's, so both get the same cores)
  * @param seed seeds data order, dropout and new weights
+ * @param precision fp32 or bf16: the linear layers' products (train, infer); null for fp32
  */
 public record BenchTask(String kind, String modelDir, String dataFile, List<String> labels, String strategy, int frozenLayers,
         int loraR, double loraAlpha, List<String> loraTargets, int batchSize, int maxLength, int warmupSteps, int steps,
         List<Integer> batches, int samples, List<Integer> lengths, List<Integer> sizes, int matrixSize, String onnxFile,
-        int threads, long seed) {
+        int threads, long seed, String precision) {
 
     BenchTask with(String newKind, String newStrategy) {
         return new BenchTask(newKind, modelDir, dataFile, labels, newStrategy, frozenLayers, loraR, loraAlpha, loraTargets,
-                batchSize, maxLength, warmupSteps, steps, batches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed);
+                batchSize, maxLength, warmupSteps, steps, batches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed, precision);
     }
 
     /** The same task for other inference batch sizes. */
     BenchTask withBatches(List<Integer> newBatches) {
         return new BenchTask(kind, modelDir, dataFile, labels, strategy, frozenLayers, loraR, loraAlpha, loraTargets,
-                batchSize, maxLength, warmupSteps, steps, newBatches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed);
+                batchSize, maxLength, warmupSteps, steps, newBatches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed,
+                precision);
+    }
+
+    /** The same task at another precision of the linear layers' products. */
+    BenchTask withPrecision(String newPrecision) {
+        return new BenchTask(kind, modelDir, dataFile, labels, strategy, frozenLayers, loraR, loraAlpha, loraTargets,
+                batchSize, maxLength, warmupSteps, steps, batches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed,
+                newPrecision);
     }
 }

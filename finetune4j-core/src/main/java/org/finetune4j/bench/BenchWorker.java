@@ -40,6 +40,7 @@ import org.finetune4j.models.EncoderInput;
 import org.finetune4j.models.TransformerModel;
 import org.finetune4j.nn.EmbeddingGradients;
 import org.finetune4j.nn.Param;
+import org.finetune4j.nn.Precision;
 import org.finetune4j.text.TextTokenizer;
 import org.finetune4j.train.AdamW;
 import org.finetune4j.train.Losses;
@@ -86,6 +87,12 @@ public final class BenchWorker {
     }
 
     static Map<String, Object> run(BenchTask t) throws Exception {
+        if (t.precision() != null) {
+            Precision.Choice c = Precision.use(Precision.parse(t.precision()));
+            if (c.fallback() != null) {
+                throw new IllegalArgumentException("--precisions " + t.precision() + ": " + c.fallback());
+            }
+        }
         return switch (t.kind()) {
             case "peak" -> peak(t.matrixSize());
             case "train" -> train(t);
@@ -107,7 +114,11 @@ public final class BenchWorker {
         e.put("cpu", cpuName());
         // What reduced precision could use: native bf16 dot products need AVX-512 BF16 or AMX.
         e.put("cpu_features", cpuFeatures());
+        // Whether the launcher preloaded src/main/c/mkl_cpu_dispatch.c (oneMKL's kernels on an AMD CPU).
+        String preload = System.getenv().getOrDefault("LD_PRELOAD", "");
+        e.put("mkl_cpu_dispatch", preload.contains("finetune4j-mkl-cpu-dispatch") ? "preloaded" : "vendor default");
         e.put("engine", engine.getEngineName() + " " + engine.getVersion());
+        e.put("precision", Precision.current().label());
         e.put("intra_op_threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
         e.put("inter_op_threads", ai.djl.pytorch.jni.JniUtils.getNumInteropThreads());
         e.put("available_processors", Runtime.getRuntime().availableProcessors());
@@ -116,13 +127,8 @@ public final class BenchWorker {
 
     /** The SIMD features of the first CPU that matter for matmul speed and bf16, from /proc/cpuinfo. */
     static List<String> cpuFeatures() {
-        try {
-            Set<String> flags = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("flags"))
-                    .findFirst().map(l -> Set.of(l.substring(l.indexOf(':') + 1).trim().split("\\s+"))).orElse(Set.of());
-            return List.of("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16").stream().filter(flags::contains).toList();
-        } catch (Exception e) {
-            return List.of();
-        }
+        Set<String> flags = Precision.cpuFlags();
+        return List.of("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16").stream().filter(flags::contains).toList();
     }
 
     static String cpuName() {
@@ -412,6 +418,10 @@ public final class BenchWorker {
 
     static InferenceTiming time(int batchSize, List<int[]> batches, int[] lengths, BatchRunner runner) throws Exception {
         runner.run(batches.get(0));
+        String profile = System.getProperty("finetune4j.profile"); // a Chrome trace of the timed batches' ops
+        if (profile != null) {
+            JniUtils.startProfile(false, true, false);
+        }
         long samples = 0;
         long real = 0;
         long padded = 0;
@@ -427,7 +437,11 @@ public final class BenchWorker {
             padded += (long) longest * idx.length;
             samples += idx.length;
         }
-        return new InferenceTiming(batchSize, samples, real, padded, (System.nanoTime() - t0) / 1e9);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (profile != null) {
+            JniUtils.stopProfile(profile);
+        }
+        return new InferenceTiming(batchSize, samples, real, padded, seconds);
     }
 
     static Map<String, Object> infer(BenchTask t) throws Exception {
@@ -446,7 +460,8 @@ public final class BenchWorker {
                 });
                 rows.add(it.toMap());
             }
-            r.put("engine_name", "finetune4j (DJL PyTorch)");
+            r.put("engine_name", "finetune4j (DJL PyTorch" + (Precision.current() == Precision.FP32 ? ")" : ", "
+                    + Precision.current().label() + ")"));
             r.put("packed_inference", org.finetune4j.models.TokenLayout.packingEnabled());
             r.put("max_length", t.maxLength());
             r.put("results", rows);

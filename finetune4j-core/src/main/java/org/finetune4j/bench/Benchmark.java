@@ -50,13 +50,18 @@ public final class Benchmark {
      * @param onnxFile the ONNX export of the model; null for a packaged model's own
      * @param scalingDir where scaling charts go; null for no scaling measurements
      * @param matrixSize n of the n×n matmul that measures the fp32 peak
+     * @param precisions fp32 and/or bf16: each training strategy and inference batch size is measured at each
      */
     public record Spec(String model, DataSpec data, List<String> strategies, int frozenLayers, int loraR, double loraAlpha,
             List<String> loraTargets, int batchSize, int maxLength, int warmupSteps, int steps, List<Integer> inferBatches,
             int inferSamples, boolean onnx, Path onnxFile, List<Integer> onnxBatches, Path scalingDir,
             List<Integer> scaleLengths, List<Integer> scaleBatches, List<Integer> scaleSizes, int scaleSteps, int matrixSize,
-            long seed, Path output, boolean overwrite) {
+            long seed, Path output, boolean overwrite, List<String> precisions) {
         public Spec {
+            precisions = precisions == null || precisions.isEmpty() ? List.of("fp32") : List.copyOf(precisions);
+            for (String p : precisions) {
+                org.finetune4j.nn.Precision.parse(p); // a clear error for anything but fp32 and bf16
+            }
             require(batchSize > 0 && maxLength > 1 && steps > 0 && warmupSteps >= 0 && scaleSteps > 0 && matrixSize > 0,
                     "--batch-size, --max-length, --steps, --scaling-steps and --peak-matrix must be positive, --warmup-steps >= 0");
             for (String s : strategies) {
@@ -144,7 +149,7 @@ public final class Benchmark {
                     + " warm-up steps, seed %d.%n%n", spec.model(), spec.data().train(), spec.batchSize(), spec.maxLength(),
                     spec.steps(), spec.warmupSteps(), spec.seed()));
             sb.append(String.format(Locale.ROOT, "Machine: %s (%s), device %s, %s intra-op threads (%s inter-op), %s available"
-                    + " processors; %s. fp32 matmul peak (%d×%d sgemm through DJL): **%.1f GFLOP/s** (best), %s GFLOP/s"
+                    + " processors; %s; oneMKL CPU dispatch: " + environment.get("mkl_cpu_dispatch") + ". fp32 matmul peak (%d×%d sgemm through DJL): **%.1f GFLOP/s** (best), %s GFLOP/s"
                     + " (median).%n%n", environment.get("cpu"), environment.get("cpu_features") instanceof List<?> f && !f.isEmpty()
                             ? String.join(", ", f.stream().map(Object::toString).toList()) : "no SIMD flags read",
                     environment.get("device"), environment.get("intra_op_threads"),
@@ -155,24 +160,28 @@ public final class Benchmark {
             sb.append("| strategy | trainable params | samples/s | real tokens/s | padded tokens/s | padding | forward ms/step"
                     + " | backward ms/step | optimizer ms/step | peak RSS MB | model GFLOP/s | MFU | pid |\n");
             sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-            for (String s : spec.strategies()) {
-                Measurement m = get("train-" + s);
-                if (m == null) {
-                    sb.append("| ").append(s).append(" | failed |||||||||||").append(pidOf("train-" + s)).append(" |\n");
-                    continue;
+            for (String p : spec.precisions()) {
+                for (String s : spec.strategies()) {
+                    String name = "train-" + s + suffix(p);
+                    Measurement m = get(name);
+                    if (m == null) {
+                        sb.append("| ").append(s).append(suffix(p)).append(" | failed |||||||||||").append(pidOf(name)).append(" |\n");
+                        continue;
+                    }
+                    Map<String, Object> r = m.result();
+                    int skipped = (int) num(r.get("non_finite_steps"));
+                    String label = (s + suffix(p)) + (skipped > 0 ? " (" + skipped + " non-finite steps skipped)" : "");
+                    sb.append(String.format(Locale.ROOT, "| %s | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |%n", label,
+                            ((Number) r.get("trainable_params")).longValue(), fmt(num(r.get("samples_per_second")), 1),
+                            fmt(num(r.get("real_tokens_per_second")), 0), fmt(num(r.get("padded_tokens_per_second")), 0),
+                            pct(num(r.get("padding_fraction"))), fmt(num(r.get("forward_ms_per_step")), 0),
+                            fmt(num(r.get("backward_ms_per_step")), 0), fmt(num(r.get("optimizer_ms_per_step")), 0),
+                            fmt(m.peakRssMb(), 0), fmt(num(r.get("model_gflops_per_second")), 1),
+                            pct(num(r.get("model_gflops_per_second")) / peakGflops()), m.pid()));
                 }
-                Map<String, Object> r = m.result();
-                int skipped = (int) num(r.get("non_finite_steps"));
-                String label = skipped > 0 ? s + " (" + skipped + " non-finite steps skipped)" : s;
-                sb.append(String.format(Locale.ROOT, "| %s | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |%n", label,
-                        ((Number) r.get("trainable_params")).longValue(), fmt(num(r.get("samples_per_second")), 1),
-                        fmt(num(r.get("real_tokens_per_second")), 0), fmt(num(r.get("padded_tokens_per_second")), 0),
-                        pct(num(r.get("padding_fraction"))), fmt(num(r.get("forward_ms_per_step")), 0),
-                        fmt(num(r.get("backward_ms_per_step")), 0), fmt(num(r.get("optimizer_ms_per_step")), 0),
-                        fmt(m.peakRssMb(), 0), fmt(num(r.get("model_gflops_per_second")), 1),
-                        pct(num(r.get("model_gflops_per_second")) / peakGflops()), m.pid()));
             }
-            sb.append("\nMFU = model FLOP/s ÷ the fp32 matmul peak above. Model FLOPs count the real (unpadded) tokens:"
+            sb.append("\nMFU = model FLOP/s ÷ the fp32 matmul peak above (a -bf16 row's products run in bf16, whose peak"
+                    + " is higher, so its MFU can pass 100 %). Model FLOPs count the real (unpadded) tokens:"
                     + " per token and layer 2·(4H² + 2·H·I) + 2·2·T·H forward, ×3 for a trained layer, ×2 for a frozen layer"
                     + " gradients pass through (LoRA), ×1 forward-only (frozen); see ModelFlops. The frozen row runs the"
                     + " encoder every step; `train --strategy frozen` instead caches the encoder's features once, so its"
@@ -230,23 +239,28 @@ public final class Benchmark {
                 prepared.labels().names(), "full", spec.frozenLayers(), spec.loraR(), spec.loraAlpha(), spec.loraTargets(),
                 spec.batchSize(), spec.maxLength(), spec.warmupSteps(), spec.steps(), spec.inferBatches(), spec.inferSamples(),
                 spec.scaleLengths(), spec.scaleSizes(), spec.matrixSize(), onnxFile == null ? null : onnxFile.toString(), 0,
-                spec.seed());
+                spec.seed(), "fp32");
 
         List<Measurement> ms = new ArrayList<>();
         Measurement peak = measure("peak", base.with("peak", null), out, log);
         ms.add(peak);
-        for (String s : spec.strategies()) {
-            ms.add(measure("train-" + s, base.with("train", s), out, log));
+        for (String p : spec.precisions()) {
+            for (String s : spec.strategies()) {
+                ms.add(measure("train-" + s + suffix(p), base.with("train", s).withPrecision(p), out, log));
+            }
         }
-        for (int bs : spec.inferBatches()) {
-            ms.add(measure("infer-" + bs, base.with("infer", null).withBatches(List.of(bs)), out, log));
+        for (String p : spec.precisions()) {
+            for (int bs : spec.inferBatches()) {
+                ms.add(measure("infer-" + bs + suffix(p), base.with("infer", null).withBatches(List.of(bs)).withPrecision(p), out,
+                        log));
+            }
         }
         if (onnxFile != null) {
             int threads = peak.succeeded() ? ((Number) peak.result().get("intra_op_threads")).intValue()
                     : Runtime.getRuntime().availableProcessors();
             BenchTask onnx = new BenchTask("onnx", base.modelDir(), base.dataFile(), base.labels(), null, 0, 0, 0, null,
                     base.batchSize(), base.maxLength(), 0, 0, spec.onnxBatches(), spec.inferSamples(), null, null, 0,
-                    base.onnxFile(), threads, base.seed());
+                    base.onnxFile(), threads, base.seed(), null);
             for (int bs : spec.onnxBatches()) {
                 ms.add(measure("onnx-" + bs, onnx.withBatches(List.of(bs)), out, log));
             }
@@ -258,7 +272,7 @@ public final class Benchmark {
         if (spec.scalingDir() != null) {
             BenchTask scaleBase = new BenchTask("", base.modelDir(), base.dataFile(), base.labels(), "full", 0, 0, 0, null,
                     spec.batchSize(), spec.maxLength(), 1, spec.scaleSteps(), spec.scaleBatches(), 0, spec.scaleLengths(),
-                    spec.scaleSizes(), 0, null, 0, spec.seed());
+                    spec.scaleSizes(), 0, null, 0, spec.seed(), "fp32");
             for (String kind : List.of("scale-length", "scale-batch", "scale-data")) {
                 ms.add(measure(kind, scaleBase.with(kind, "full"), out, log));
             }
@@ -273,10 +287,15 @@ public final class Benchmark {
         return r;
     }
 
+    /** Measurement names: "train-full" for fp32 (as before bf16 existed), "train-full-bf16". */
+    static String suffix(String precision) {
+        return precision.equals("fp32") ? "" : "-" + precision;
+    }
+
     private static Map<String, Object> envOf(Map<String, Object> peak) {
         Map<String, Object> e = new LinkedHashMap<>();
-        for (String k : List.of("device", "cpu", "cpu_features", "engine", "intra_op_threads", "inter_op_threads",
-                "available_processors")) {
+        for (String k : List.of("device", "cpu", "cpu_features", "mkl_cpu_dispatch", "engine", "intra_op_threads",
+                "inter_op_threads", "available_processors")) {
             e.put(k, peak.get(k));
         }
         return e;

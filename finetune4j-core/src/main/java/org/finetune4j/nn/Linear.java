@@ -6,7 +6,8 @@ import ai.djl.ndarray.types.Shape;
 /**
  * y = x W^T + b, with W stored (out, in) under {@code <name>.weight} as in torch.nn.Linear. An optional
  * {@link Adapter} (LoRA) is applied on top of the base output; the base weights are never edited
- * except by an explicit merge.
+ * except by an explicit merge. Under {@link Precision#BF16} the product runs in bf16 with fp32 accumulation
+ * (fp32 in and out, fp32 weights).
  */
 public final class Linear {
     private final String name;
@@ -39,7 +40,9 @@ public final class Linear {
 
     /** x (..., in) -> (..., out). */
     public NDArray forward(NDArray x, boolean training) {
-        NDArray y = x.getNDArrayInternal().linear(x, weight.array(), bias == null ? null : bias.array()).singletonOrThrow();
+        NDArray b = bias == null ? null : bias.array();
+        NDArray y = Precision.current() == Precision.BF16 ? ScriptedKernels.get().linearBf16(x, weight.array(), b, training)
+                : x.getNDArrayInternal().linear(x, weight.array(), b).singletonOrThrow(); // (..., out)
         return adapter == null ? y : adapter.apply(x, y, training);
     }
 
