@@ -3,7 +3,7 @@ package org.finetune4j.models;
 import static org.finetune4j.nn.Functional.scalar;
 import static org.finetune4j.nn.Functional.scoped;
 
-import static org.finetune4j.nn.Functional.activation;
+import static org.finetune4j.nn.Functional.feedForward;
 import static org.finetune4j.nn.Functional.dropout;
 
 import ai.djl.ndarray.NDArray;
@@ -98,7 +98,12 @@ public final class Bert implements Encoder {
 
         /** x (B, T, in), residual (B, T, H) -> (B, T, H). */
         NDArray forward(NDArray x, NDArray residual, boolean training) {
-            NDArray h = dropout(dense.forward(x, training), dropoutP, training); // (B, T, H)
+            return finish(dense.forward(x, training), residual, training); // (B, T, H)
+        }
+
+        /** The rest once dense has run: dense output y (B, T, H), residual (B, T, H) -> (B, T, H). */
+        NDArray finish(NDArray y, NDArray residual, boolean training) {
+            NDArray h = dropout(y, dropoutP, training); // (B, T, H)
             return layerNorm.forward(h.add(residual)); // (B, T, H)
         }
     }
@@ -122,8 +127,8 @@ public final class Bert implements Encoder {
         /** x (B, T, H) or packed (N, H) -> the same shape. */
         NDArray forward(NDArray x, TokenLayout layout, boolean training) {
             NDArray h = attentionOutput.forward(attention.forward(x, layout, training), x, training); // (..., H)
-            NDArray inner = activation(act, intermediate.forward(h, training)); // (..., I)
-            return output.forward(inner, h, training); // (..., H)
+            NDArray ffn = feedForward(intermediate, act, output.dense, h, training); // (..., H), through (..., I)
+            return output.finish(ffn, h, training); // (..., H)
         }
 
         void collectLinears(List<Linear> out) {

@@ -3,7 +3,7 @@ package org.finetune4j.models;
 import static org.finetune4j.nn.Functional.scalar;
 import static org.finetune4j.nn.Functional.scoped;
 
-import static org.finetune4j.nn.Functional.activation;
+import static org.finetune4j.nn.Functional.feedForward;
 import static org.finetune4j.nn.Functional.dropout;
 
 import ai.djl.ndarray.NDArray;
@@ -97,7 +97,7 @@ public final class DistilBert implements Encoder {
         /** x (B, T, H) or packed (N, H) -> the same shape. */
         NDArray forward(NDArray x, TokenLayout layout, boolean training) {
             NDArray sa = saLayerNorm.forward(attention.forward(x, layout, training).add(x)); // (..., H)
-            NDArray ffn = lin2.forward(activation(act, lin1.forward(sa, training)), training); // (B, T, H)
+            NDArray ffn = feedForward(lin1, act, lin2, sa, training); // (B, T, H)
             return outputLayerNorm.forward(dropout(ffn, dropoutP, training).add(sa)); // (B, T, H)
         }
     }

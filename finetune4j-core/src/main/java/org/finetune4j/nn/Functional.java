@@ -116,6 +116,20 @@ public final class Functional {
         };
     }
 
+    /**
+     * The position-wise feed-forward block without its dropout: out(act(in(x))), x (..., H) -> (..., H).
+     * Under {@link Precision#BF16} it is one TorchScript call that keeps the (..., I) inner activations in
+     * bf16 (both products and the activation), unless a LoRA adapter sits on either layer.
+     */
+    public static NDArray feedForward(Linear in, String act, Linear out, NDArray x, boolean training) {
+        if (Precision.current() == Precision.BF16 && in.adapter() == null && out.adapter() == null && in.bias != null
+                && out.bias != null && ScriptedKernels.fusesFeedForward(act)) {
+            return ScriptedKernels.get().feedForwardBf16(x, in.weight.array(), in.bias.array(), act, out.weight.array(),
+                    out.bias.array(), training); // (..., H)
+        }
+        return out.forward(activation(act, in.forward(x, training)), training); // (..., H)
+    }
+
     public static final java.util.Set<String> ACTIVATIONS =
             java.util.Set.of("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "tanh", "silu", "swish");
 

@@ -13,6 +13,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -41,35 +44,69 @@ public final class ScriptedKernels {
     /** bf16 products pad their rows to a multiple of this (see linear_bf16). */
     static final int ROWS = 64;
 
-    /** The module's source: one method per operation. */
-    static final String SOURCE = String.join("\n",
-            "class Kernels(Module):",
-            "  __parameters__ = []",
-            "  __buffers__ = []",
-            "  training : bool",
-            "  def forward(self: __torch__.Kernels, x: Tensor) -> Tensor:",
-            "    return x",
-            // y = x W^T + b with bf16 products and fp32 accumulation; x, W, b and y are fp32. The rows of x
-            // (all dimensions but the last, flattened) are padded to a multiple of ROWS: oneDNN builds a
-            // kernel per matrix shape, and packed or length-grouped batches would otherwise bring new shapes
-            // all the time (measured: half the bf16 rate).
-            "  def linear_bf16(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor) -> Tensor:",
-            "    y = self.rows_bf16(x, w, torch.to(b, " + BFLOAT16 + "))",
-            "    return y",
-            "  def linear_bf16_nobias(self: __torch__.Kernels, x: Tensor, w: Tensor) -> Tensor:",
-            "    return self.rows_bf16(x, w, None)",
-            "  def rows_bf16(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Optional[Tensor]) -> Tensor:",
-            "    shape = torch.size(x)",
-            "    k = torch.size(x, -1)",
-            "    x2 = torch.reshape(torch.to(x, " + BFLOAT16 + "), [-1, k])",
-            "    n = torch.size(x2, 0)",
-            "    padded = torch.mul(torch.floordiv(torch.add(n, " + (ROWS - 1) + "), " + ROWS + "), " + ROWS + ")",
-            "    x3 = torch.constant_pad_nd(x2, [0, 0, 0, torch.sub(padded, n)], 0.)",
-            "    y = torch.slice(torch.linear(x3, torch.to(w, " + BFLOAT16 + "), b), 0, 0, n)",
-            "    out = torch.list(shape)",
-            "    _0 = torch._set_item(out, -1, torch.size(w, 0))",
-            "    return torch.reshape(torch.to(y, " + FLOAT32 + "), out)",
-            "");
+    /**
+     * The feed-forward activations the fused kernel knows, by config name (transformers' ACT2FN), and
+     * their TorchScript calls on the bf16 inner activations h.
+     */
+    static final java.util.Map<String, String> FFN_ACTIVATIONS = java.util.Map.of(
+            "gelu", "torch.gelu(h)",
+            "gelu_new", "torch.gelu(h, approximate=\"tanh\")",
+            "gelu_pytorch_tanh", "torch.gelu(h, approximate=\"tanh\")",
+            "gelu_fast", "torch.gelu(h, approximate=\"tanh\")",
+            "relu", "torch.relu(h)");
+
+    /**
+     * The module's source: one method per operation. Every public method takes and returns fp32; bf16
+     * lives only inside. Rows (all dimensions but the last, flattened) are padded to a multiple of
+     * {@value #ROWS} before a product: oneDNN builds a kernel per matrix shape, and packed or
+     * length-grouped batches would otherwise bring new shapes all the time (measured: half the bf16 rate).
+     */
+    static final String SOURCE = source();
+
+    private static String source() {
+        String bf16 = Integer.toString(BFLOAT16);
+        List<String> s = new ArrayList<>(List.of(
+                "class Kernels(Module):",
+                "  __parameters__ = []",
+                "  __buffers__ = []",
+                "  training : bool",
+                "  def forward(self: __torch__.Kernels, x: Tensor) -> Tensor:",
+                "    return x",
+                // x (..., k) fp32 -> (R, k) bf16, R = the rows rounded up to a multiple of ROWS
+                "  def rows(self: __torch__.Kernels, x: Tensor) -> Tensor:",
+                "    x2 = torch.reshape(torch.to(x, " + bf16 + "), [-1, torch.size(x, -1)])",
+                "    n = torch.size(x2, 0)",
+                "    padded = torch.mul(torch.floordiv(torch.add(n, " + (ROWS - 1) + "), " + ROWS + "), " + ROWS + ")",
+                "    return torch.constant_pad_nd(x2, [0, 0, 0, torch.sub(padded, n)], 0.)",
+                // y (R, m) bf16 -> (..., m) fp32 in the shape of like (..., k)
+                "  def unrows(self: __torch__.Kernels, y: Tensor, like: Tensor) -> Tensor:",
+                "    out = torch.list(torch.size(like))",
+                "    _0 = torch._set_item(out, -1, torch.size(y, 1))",
+                "    n = torch.floordiv(torch.numel(like), torch.size(like, -1))",
+                "    return torch.reshape(torch.to(torch.slice(y, 0, 0, n), " + FLOAT32 + "), out)",
+                // y = x W^T + b
+                "  def linear_bf16(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor) -> Tensor:",
+                "    y = torch.linear(self.rows(x), torch.to(w, " + bf16 + "), torch.to(b, " + bf16 + "))",
+                "    return self.unrows(y, x)",
+                "  def linear_bf16_nobias(self: __torch__.Kernels, x: Tensor, w: Tensor) -> Tensor:",
+                "    return self.unrows(torch.linear(self.rows(x), torch.to(w, " + bf16 + ")), x)"));
+        // y = act(x W1^T + b1) W2^T + b2, the inner activations h kept in bf16
+        for (Map.Entry<String, String> a : new java.util.TreeMap<>(FFN_ACTIVATIONS).entrySet()) {
+            s.addAll(List.of(
+                    "  def " + ffnMethod(a.getKey()) + "(self: __torch__.Kernels, x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor,"
+                            + " b2: Tensor) -> Tensor:",
+                    "    h = torch.linear(self.rows(x), torch.to(w1, " + bf16 + "), torch.to(b1, " + bf16 + "))",
+                    "    h = " + a.getValue(),
+                    "    y = torch.linear(h, torch.to(w2, " + bf16 + "), torch.to(b2, " + bf16 + "))",
+                    "    return self.unrows(y, x)"));
+        }
+        s.add("");
+        return String.join("\n", s);
+    }
+
+    static String ffnMethod(String activation) {
+        return "ffn_bf16_" + activation;
+    }
 
     private static volatile ScriptedKernels instance;
 
@@ -111,11 +148,35 @@ public final class ScriptedKernels {
      * {@code training} the call is recorded by autograd (gradients flow to x, W and b).
      */
     public NDArray linearBf16(NDArray x, NDArray weight, NDArray bias, boolean training) {
-        NDArray method = x.getManager().create(new Shape(0)); // (0): names the method; not an input
-        method.setName("module_method:" + (bias == null ? "linear_bf16_nobias" : "linear_bf16"));
-        NDList in = bias == null ? new NDList(method, x, weight) : new NDList(method, x, weight, bias);
-        NDArray y = IValueUtils.forward(module, in, training).singletonOrThrow(); // (..., out), on x's manager
-        method.close();
+        return bias == null ? call("linear_bf16_nobias", training, x, weight) : call("linear_bf16", training, x, weight, bias);
+    }
+
+    /** Whether {@link #feedForwardBf16} has a kernel for this activation. */
+    public static boolean fusesFeedForward(String activation) {
+        return FFN_ACTIVATIONS.containsKey(activation);
+    }
+
+    /**
+     * act(x W1^T + b1) W2^T + b2 for x (..., in) -> (..., out), fp32 in and out, with both products and the
+     * activation in bf16 (the (..., inner) activations never leave bf16).
+     */
+    public NDArray feedForwardBf16(NDArray x, NDArray w1, NDArray b1, String activation, NDArray w2, NDArray b2,
+            boolean training) {
+        if (!fusesFeedForward(activation)) {
+            throw new IllegalArgumentException("no fused bf16 feed-forward for activation " + activation);
+        }
+        return call(ffnMethod(activation), training, x, w1, b1, w2, b2);
+    }
+
+    /** Runs a method on fp32 arrays; the result goes to the first array's manager. */
+    private NDArray call(String method, boolean training, NDArray... args) {
+        NDArray name = args[0].getManager().create(new Shape(0)); // (0): names the method; not an input
+        name.setName("module_method:" + method);
+        NDList in = new NDList(args.length + 1);
+        in.add(name);
+        in.addAll(new NDList(args));
+        NDArray y = IValueUtils.forward(module, in, training).singletonOrThrow();
+        name.close();
         return y;
     }
 
@@ -126,7 +187,9 @@ public final class ScriptedKernels {
             store(zip, "kernels/data.pkl", modulePickle());
             store(zip, "kernels/code/__torch__.py", SOURCE.getBytes(StandardCharsets.UTF_8));
             store(zip, "kernels/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'}); // pickle of ()
-            store(zip, "kernels/version", "8\n".getBytes(StandardCharsets.US_ASCII));
+            // File format 10, PyTorch 2.x's: under an older number libtorch rewrites ops to their old schemas
+            // (aten::gelu without approximate, for one).
+            store(zip, "kernels/version", "10\n".getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
