@@ -420,7 +420,7 @@ public final class BenchWorker {
         runner.run(batches.get(0));
         String profile = System.getProperty("finetune4j.profile"); // a Chrome trace of the timed batches' ops
         if (profile != null) {
-            JniUtils.startProfile(false, true, false);
+            JniUtils.startProfile(false, Boolean.getBoolean("finetune4j.profileShapes"), false);
         }
         long samples = 0;
         long real = 0;
