@@ -255,6 +255,47 @@ class EvaluatePredictStatsTest {
     }
 
     @Test
+    void predictInBf16GivesTheFp32ProbabilitiesUpToRoundingOrSaysWhyNot() throws Exception {
+        Path fp32 = dir.resolve("preds-fp32.csv");
+        Path bf16 = dir.resolve("preds-bf16.csv");
+        try {
+            for (String[] p : List.of(new String[] {"fp32", fp32.toString()}, new String[] {"bf16", bf16.toString()})) {
+                CliRun r = CliRun.of("predict", "--model", run.toString(), "--data", evalCsv.toString(), "--id-column", "id",
+                        "--output", p[1], "--probabilities", "--overwrite", "--quiet", "--precision", p[0]);
+                assertEquals(0, r.exitCode(), r.err());
+                String why = org.finetune4j.nn.Precision.bf16Unsupported();
+                if (p[0].equals("bf16") && why != null) {
+                    assertTrue(r.err().contains("warning: --precision bf16: " + why), r.err());
+                }
+            }
+            List<CSVRecord> a = records(fp32);
+            List<CSVRecord> b = records(bf16);
+            assertEquals(a.size(), b.size());
+            double worst = 0;
+            for (int i = 0; i < a.size(); i++) {
+                assertEquals(a.get(i).get("id"), b.get(i).get("id"));
+                worst = Math.max(worst, Math.abs(Double.parseDouble(a.get(i).get("prob_pos")) - Double.parseDouble(b.get(i).get("prob_pos"))));
+            }
+            assertTrue(worst < 0.02, "bf16 moved a probability by " + worst);
+        } finally {
+            org.finetune4j.nn.Precision.use(org.finetune4j.nn.Precision.FP32); // the setting is process-wide
+        }
+    }
+
+    @Test
+    void anUnknownPrecisionIsAnErrorNamingTheChoices() {
+        CliRun r = CliRun.of("predict", "--model", run.toString(), "--text", "ok", "--precision", "fp16");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("unknown precision 'fp16': use fp32 or bf16"), r.err());
+    }
+
+    private static List<CSVRecord> records(Path csv) throws Exception {
+        try (Reader in = Files.newBufferedReader(csv)) {
+            return CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(in).getRecords();
+        }
+    }
+
+    @Test
     void predictTextPrintsOneJsonObjectPerText() throws Exception {
         CliRun p = CliRun.of("predict", "--model", run.toString(), "--text", "the movie was good", "--text", "what a bad film");
         assertEquals(0, p.exitCode(), p.err());
