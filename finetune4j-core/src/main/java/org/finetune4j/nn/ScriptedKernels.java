@@ -28,7 +28,7 @@ import java.util.zip.ZipOutputStream;
  * {@code DataType.BFLOAT16} (toType, create, softmax with a dtype) ends in {@code std::terminate} and
  * takes the JVM with it (DJL-NOTES.md). Here every bf16 tensor is created and consumed inside one
  * TorchScript method: inputs and outputs are fp32, so no bf16 tensor ever reaches DJL. Inside, the
- * method casts to bf16, multiplies with oneDNN's bf16 kernels (AVX-512 BF16 / AMX: 2-4x the fp32
+ * method casts to bf16, multiplies with oneDNN's bf16 kernels (AVX-512 BF16 / AMX: about twice the fp32
  * rate on this project's CPU, BENCHMARKS.md) accumulating in fp32, and casts the result back — what
  * torch.autocast does for a linear layer. Autograd records the casts, so the gradient of an fp32
  * master weight arrives in fp32.
