@@ -195,9 +195,18 @@ public final class Trainer {
                         rec.put("epoch", round(epochProgress));
                         rec.put("step", globalStep);
                         // Not in transformers' log: resident memory and live native arrays, to show neither grows.
+                        // rss_mb: what the steps since the last trim left resident; at a trim step also
+                        // rss_trimmed_mb, what stays once free pages went back (a leak would raise this one).
                         long rss = org.finetune4j.api.ProcessMemory.rssBytes();
                         if (rss > 0) {
                             rec.put("rss_mb", Math.round(rss / 1e5) / 10.0);
+                        }
+                        if (globalStep % TRIM_INTERVAL_STEPS == 0) {
+                            org.finetune4j.io.NativeMemory.trim();
+                            long trimmed = org.finetune4j.api.ProcessMemory.rssBytes();
+                            if (trimmed > 0) {
+                                rec.put("rss_trimmed_mb", Math.round(trimmed / 1e5) / 10.0);
+                            }
                         }
                         if (root instanceof ai.djl.ndarray.BaseNDManager base) {
                             rec.put("native_arrays", base.getManagedArrays().size());
@@ -206,9 +215,8 @@ public final class Trainer {
                         lossSinceLog = 0;
                         updatesSinceLog = 0;
                     }
-                    if (globalStep % TRIM_INTERVAL_STEPS == 0) {
-                        // After the log line, so rss_mb shows what the last interval's steps left resident.
-                        org.finetune4j.io.NativeMemory.trim();
+                    if (globalStep % TRIM_INTERVAL_STEPS == 0 && globalStep % cfg.loggingSteps() != 0) {
+                        org.finetune4j.io.NativeMemory.trim(); // (a logging step trimmed above)
                     }
                     s.listener().onStep(globalStep, totalSteps, stepLoss, control);
                     boolean endOfEpoch = b == plan.size() - 1;
