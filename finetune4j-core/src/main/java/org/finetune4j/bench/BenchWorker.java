@@ -417,8 +417,13 @@ public final class BenchWorker {
     }
 
     static InferenceTiming time(int batchSize, List<int[]> batches, int[] lengths, BatchRunner runner) throws Exception {
+        return time(batchSize, batches, lengths, runner, null);
+    }
+
+    /** As above; with {@code profile}, a PyTorch profile (Chrome trace) of the timed batches goes to that file. */
+    static InferenceTiming time(int batchSize, List<int[]> batches, int[] lengths, BatchRunner runner, String profile)
+            throws Exception {
         runner.run(batches.get(0));
-        String profile = System.getProperty("finetune4j.profile"); // a Chrome trace of the timed batches' ops
         if (profile != null) {
             JniUtils.startProfile(false, Boolean.getBoolean("finetune4j.profileShapes"), false);
         }
@@ -457,7 +462,7 @@ public final class BenchWorker {
                         EncoderInput in = builder.toInput(m, enc, idx);
                         b.model().logits(in, false).toFloatArray(); // (B, C)
                     }
-                });
+                }, System.getProperty("finetune4j.profile"));
                 rows.add(it.toMap());
             }
             r.put("engine_name", "finetune4j (DJL PyTorch" + (Precision.current() == Precision.FP32 ? ")" : ", "

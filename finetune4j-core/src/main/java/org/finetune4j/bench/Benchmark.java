@@ -22,6 +22,7 @@ import org.finetune4j.data.Dataset;
 import org.finetune4j.data.Example;
 import org.finetune4j.data.LabelMode;
 import org.finetune4j.io.AtomicFiles;
+import org.finetune4j.nn.Precision;
 import org.finetune4j.onnx.PackagedModels;
 import org.finetune4j.report.ScalingCharts;
 
@@ -60,7 +61,7 @@ public final class Benchmark {
         public Spec {
             precisions = precisions == null || precisions.isEmpty() ? List.of("fp32") : List.copyOf(precisions);
             for (String p : precisions) {
-                org.finetune4j.nn.Precision.parse(p); // a clear error for anything but fp32 and bf16
+                Precision.parse(p); // a clear error for anything but fp32 and bf16
             }
             require(batchSize > 0 && maxLength > 1 && steps > 0 && warmupSteps >= 0 && scaleSteps > 0 && matrixSize > 0,
                     "--batch-size, --max-length, --steps, --scaling-steps and --peak-matrix must be positive, --warmup-steps >= 0");
@@ -149,12 +150,13 @@ public final class Benchmark {
                     + " warm-up steps, seed %d.%n%n", spec.model(), spec.data().train(), spec.batchSize(), spec.maxLength(),
                     spec.steps(), spec.warmupSteps(), spec.seed()));
             sb.append(String.format(Locale.ROOT, "Machine: %s (%s), device %s, %s intra-op threads (%s inter-op), %s available"
-                    + " processors; %s; oneMKL CPU dispatch: " + environment.get("mkl_cpu_dispatch") + ". fp32 matmul peak (%d×%d sgemm through DJL): **%.1f GFLOP/s** (best), %s GFLOP/s"
+                    + " processors; %s; oneMKL CPU dispatch: %s. fp32 matmul peak (%d×%d sgemm through DJL): **%.1f GFLOP/s**"
+                    + " (best), %s GFLOP/s"
                     + " (median).%n%n", environment.get("cpu"), environment.get("cpu_features") instanceof List<?> f && !f.isEmpty()
                             ? String.join(", ", f.stream().map(Object::toString).toList()) : "no SIMD flags read",
                     environment.get("device"), environment.get("intra_op_threads"),
                     environment.get("inter_op_threads"), environment.get("available_processors"), environment.get("engine"),
-                    spec.matrixSize(), spec.matrixSize(), peakGflops(),
+                    environment.get("mkl_cpu_dispatch"), spec.matrixSize(), spec.matrixSize(), peakGflops(),
                     get("peak") == null ? "?" : fmt(num(get("peak").result().get("median_gflops")), 1)));
             sb.append("## Training\n\n");
             sb.append("| strategy | trainable params | samples/s | real tokens/s | padded tokens/s | padding | forward ms/step"

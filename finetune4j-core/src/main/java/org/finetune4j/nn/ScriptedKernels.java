@@ -110,11 +110,9 @@ public final class ScriptedKernels {
 
     private static volatile ScriptedKernels instance;
 
-    private final NDManager owner; // keeps the module's native handle alive for the process
-    private final PtSymbolBlock module;
+    private final PtSymbolBlock module; // with the manager it was loaded on, held for the process
 
-    private ScriptedKernels(NDManager owner, PtSymbolBlock module) {
-        this.owner = owner;
+    private ScriptedKernels(PtSymbolBlock module) {
         this.module = module;
     }
 
@@ -128,7 +126,7 @@ public final class ScriptedKernels {
                     PtNDManager m = (PtNDManager) NDManager.newBaseManager();
                     try {
                         PtSymbolBlock block = JniUtils.loadModule(m, new ByteArrayInputStream(archive()), true, false);
-                        k = new ScriptedKernels(m, block);
+                        k = new ScriptedKernels(block);
                     } catch (IOException e) {
                         m.close();
                         throw new UncheckedIOException(e);

@@ -187,6 +187,7 @@ public final class Trainer {
                     double epochProgress = epoch + (double) (b + 1) / plan.size();
 
                     // 3. Log, evaluate, checkpoint, early stopping.
+                    boolean trimNow = globalStep % TRIM_INTERVAL_STEPS == 0;
                     if (globalStep % cfg.loggingSteps() == 0) {
                         Map<String, Object> rec = new LinkedHashMap<>();
                         rec.put("loss", round(lossSinceLog / updatesSinceLog));
@@ -201,8 +202,9 @@ public final class Trainer {
                         if (rss > 0) {
                             rec.put("rss_mb", Math.round(rss / 1e5) / 10.0);
                         }
-                        if (globalStep % TRIM_INTERVAL_STEPS == 0) {
+                        if (trimNow) {
                             org.finetune4j.io.NativeMemory.trim();
+                            trimNow = false;
                             long trimmed = org.finetune4j.api.ProcessMemory.rssBytes();
                             if (trimmed > 0) {
                                 rec.put("rss_trimmed_mb", Math.round(trimmed / 1e5) / 10.0);
@@ -215,8 +217,8 @@ public final class Trainer {
                         lossSinceLog = 0;
                         updatesSinceLog = 0;
                     }
-                    if (globalStep % TRIM_INTERVAL_STEPS == 0 && globalStep % cfg.loggingSteps() != 0) {
-                        org.finetune4j.io.NativeMemory.trim(); // (a logging step trimmed above)
+                    if (trimNow) {
+                        org.finetune4j.io.NativeMemory.trim(); // a step without a log line
                     }
                     s.listener().onStep(globalStep, totalSteps, stepLoss, control);
                     boolean endOfEpoch = b == plan.size() - 1;
