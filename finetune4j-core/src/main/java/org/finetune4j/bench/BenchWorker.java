@@ -252,8 +252,29 @@ public final class BenchWorker {
      * update. PyTorch on CPU runs each op when it is called, and the loss is read back before the
      * backward starts, so each clock measures its own part.
      */
+    /**
+     * Where a worker writes its PyTorch profile: {@code -Dfinetune4j.profile=DIR/trace.json} becomes
+     * {@code DIR/trace-WHAT.json}, so the workers of one bench do not overwrite each other's traces;
+     * null without the property.
+     */
+    static String profileFile(String what) {
+        String p = System.getProperty("finetune4j.profile");
+        if (p == null) {
+            return null;
+        }
+        int slash = p.lastIndexOf('/');
+        int dot = p.lastIndexOf('.');
+        return dot > slash + 1 ? p.substring(0, dot) + "-" + what + p.substring(dot) : p + "-" + what;
+    }
+
     static Timing trainSteps(Built b, EncodedDataset data, List<int[]> plan, int warmup, int[] multiplierLayers, ModelFlops flops,
             NDManager manager, long seed) {
+        return trainSteps(b, data, plan, warmup, multiplierLayers, flops, manager, seed, null);
+    }
+
+    /** As above; with {@code profile}, a PyTorch profile (Chrome trace) of the timed steps goes to that file. */
+    static Timing trainSteps(Built b, EncodedDataset data, List<int[]> plan, int warmup, int[] multiplierLayers, ModelFlops flops,
+            NDManager manager, long seed, String profile) {
         TokenizedExamples ex = new TokenizedExamples(b.model(), data);
         double fwd = 0;
         double bwd = 0;
@@ -266,11 +287,10 @@ public final class BenchWorker {
         int nonFinite = 0;
         int timed = 0;
         try (AdamW optimizer = new AdamW(b.trainable(), AdamW::decaysByDefault, AdamW.Settings.defaults(0.0), manager)) {
-            String profile = System.getProperty("finetune4j.profile"); // a Chrome trace of the timed steps' ops
             for (int s = 0; s < plan.size(); s++) {
                 int[] idx = plan.get(s);
                 if (profile != null && s == warmup) {
-                    JniUtils.startProfile(false, true, false);
+                    JniUtils.startProfile(false, Boolean.getBoolean("finetune4j.profileShapes"), false);
                 }
                 long t0;
                 long t1;
@@ -334,8 +354,8 @@ public final class BenchWorker {
                 samples += idx.length;
             }
         }
-        if (System.getProperty("finetune4j.profile") != null) {
-            JniUtils.stopProfile(System.getProperty("finetune4j.profile"));
+        if (profile != null) {
+            JniUtils.stopProfile(profile);
         }
         if (samples == 0) {
             throw new IllegalStateException("every timed step had a non-finite loss or gradient (" + nonFinite + " steps)");
@@ -364,7 +384,8 @@ public final class BenchWorker {
             ModelFlops flops = ModelFlops.of(b.model().config().encoder());
             int[] mult = flops.multipliers(t.strategy(), t.frozenLayers());
             List<int[]> plan = plan(enc.lengths(), t.batchSize(), t.seed(), t.warmupSteps() + t.steps());
-            Timing timing = trainSteps(b, enc, plan, t.warmupSteps(), mult, flops, manager, t.seed());
+            Timing timing = trainSteps(b, enc, plan, t.warmupSteps(), mult, flops, manager, t.seed(),
+                    profileFile("train-" + t.strategy() + (t.precision() == null ? "" : "-" + t.precision())));
             r.put("batch_size", t.batchSize());
             r.put("max_length", t.maxLength());
             r.put("warmup_steps", t.warmupSteps());
@@ -462,7 +483,7 @@ public final class BenchWorker {
                         EncoderInput in = builder.toInput(m, enc, idx);
                         b.model().logits(in, false).toFloatArray(); // (B, C)
                     }
-                }, System.getProperty("finetune4j.profile"));
+                }, profileFile("infer-" + e.getKey() + (t.precision() == null ? "" : "-" + t.precision())));
                 rows.add(it.toMap());
             }
             r.put("engine_name", "finetune4j (DJL PyTorch" + (Precision.current() == Precision.FP32 ? ")" : ", "
