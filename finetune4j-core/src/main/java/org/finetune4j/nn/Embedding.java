@@ -23,7 +23,7 @@ public final class Embedding {
      * table's gradient is added row by row after backward instead of through a dense (num, dim) gradient.
      */
     public NDArray forward(NDArray ids) {
-        NDArray rows = EmbeddingGradients.lookup(ids, weight.array(), paddingIdx);
+        NDArray rows = EmbeddingGradients.lookup(ids, weight, paddingIdx);
         if (rows != null) {
             return rows;
         }

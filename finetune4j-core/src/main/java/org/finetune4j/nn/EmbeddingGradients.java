@@ -18,8 +18,10 @@ import java.util.List;
  * 47 MB add, about 9 % of a full fine-tuning step on the CPU (BENCHMARKS.md, session 4) to add a few
  * hundred rows. Inside an open scope, {@link Embedding#forward} instead looks rows up from a detached table
  * and makes them a leaf of the graph; after backward, {@link #accumulate} adds each leaf row's gradient
- * into its table row of the parameter's gradient, in place. Rows of the padding index get none, as
- * torch.nn.Embedding(padding_idx=...) does.
+ * into the table's {@link RowGradient} (the parameter's {@link Param#rowGradient}), which the optimizer
+ * consumes: no dense table gradient exists at all. Rows of the padding index get none, as
+ * torch.nn.Embedding(padding_idx=...) does. {@code -Dfinetune4j.sparseTableGradients=false} adds the rows
+ * into a dense gradient of the table instead (sessions 4–5), to compare the two.
  *
  * <p>The scope is opt-in and per thread: code that calls backward itself without opening one (and
  * calling accumulate) gets PyTorch's embedding backward, so nothing is silently lost.
@@ -27,7 +29,7 @@ import java.util.List;
 public final class EmbeddingGradients implements AutoCloseable {
     private static final ThreadLocal<EmbeddingGradients> ACTIVE = new ThreadLocal<>();
 
-    private record Lookup(NDArray table, long[] ids, NDArray rows, int paddingIdx) {
+    private record Lookup(Param table, long[] ids, NDArray rows, int paddingIdx) {
     }
 
     private final List<Lookup> lookups = new ArrayList<>();
@@ -53,10 +55,11 @@ public final class EmbeddingGradients implements AutoCloseable {
      * The lookup for {@link Embedding#forward} inside a scope: rows of the table, detached, as a leaf that
      * collects their gradient. Null when no scope is open or the table is frozen.
      */
-    static NDArray lookup(NDArray ids, NDArray table, int paddingIdx) {
+    static NDArray lookup(NDArray ids, Param param, int paddingIdx) {
         EmbeddingGradients g = ACTIVE.get();
-        if (g == null || disabled() || !table.hasGradient()) {
-            return null;
+        NDArray table = param.array();
+        if (g == null || disabled() || !table.hasGradient() || table.getDevice().isGpu()) {
+            return null; // (on a GPU the row gradients would be copies: PyTorch's embedding backward there)
         }
         NDManager m = ids.getManager();
         NDArray detached = table.stopGradient(); // shares the table's memory
@@ -64,8 +67,13 @@ public final class EmbeddingGradients implements AutoCloseable {
         NDArray rows = ids.getNDArrayInternal().embedding(ids, detached, ai.djl.ndarray.types.SparseFormat.DENSE)
                 .singletonOrThrow(); // (..., H)
         rows.setRequiresGradient(true);
-        g.lookups.add(new Lookup(table, ids.toLongArray(), rows, paddingIdx));
+        g.lookups.add(new Lookup(param, ids.toLongArray(), rows, paddingIdx));
         return rows;
+    }
+
+    /** Whether the rows go into a dense gradient of the table: -Dfinetune4j.sparseTableGradients=false. */
+    static boolean denseTables() {
+        return "false".equalsIgnoreCase(System.getProperty("finetune4j.sparseTableGradients"));
     }
 
     /**
@@ -73,26 +81,36 @@ public final class EmbeddingGradients implements AutoCloseable {
      * what PyTorch's embedding backward would have added), and forgets the lookups.
      */
     public void accumulate() {
+        boolean dense = denseTables();
         for (Lookup l : lookups) {
             NDArray rowGrad = JniUtils.getGradient((PtNDArray) l.rows());
             if (rowGrad == null) {
                 continue; // the rows did not reach the loss
             }
             rowGrad.attach(l.rows().getManager());
-            NDArray tableGrad = tableGradient(l.table());
-            tableGrad.attach(l.rows().getManager()); // a new handle, under the table's manager otherwise
             FloatBuffer src = floats(rowGrad);
-            FloatBuffer dst = floats(tableGrad);
-            int h = (int) l.table().getShape().get(1);
+            int h = (int) l.table().shape().get(1);
             long[] ids = l.ids();
-            for (int i = 0; i < ids.length; i++) {
-                if (ids[i] == l.paddingIdx()) {
-                    continue;
+            if (dense) {
+                NDArray tableGrad = tableGradient(l.table().array());
+                tableGrad.attach(l.rows().getManager()); // a new handle, under the table's manager otherwise
+                FloatBuffer dst = floats(tableGrad);
+                for (int i = 0; i < ids.length; i++) {
+                    if (ids[i] == l.paddingIdx()) {
+                        continue;
+                    }
+                    int from = i * h;
+                    int to = (int) ids[i] * h;
+                    for (int j = 0; j < h; j++) {
+                        dst.put(to + j, dst.get(to + j) + src.get(from + j));
+                    }
                 }
-                int from = i * h;
-                int to = (int) ids[i] * h;
-                for (int j = 0; j < h; j++) {
-                    dst.put(to + j, dst.get(to + j) + src.get(from + j));
+                continue;
+            }
+            RowGradient dst = l.table().rowGradientForAccumulation();
+            for (int i = 0; i < ids.length; i++) {
+                if (ids[i] != l.paddingIdx()) {
+                    dst.add((int) ids[i], src, i * h);
                 }
             }
         }

@@ -14,6 +14,7 @@ public final class Param {
     private final Init init;
     private NDArray array;
     private boolean trainable = true;
+    private RowGradient rowGradient;
 
     Param(String name, Shape shape, Init init) {
         this.name = name;
@@ -50,6 +51,9 @@ public final class Param {
             array.close();
         }
         array = a;
+        if (rowGradient != null) {
+            rowGradient.clear(); // a gradient of the old values
+        }
     }
 
     public boolean trainable() {
@@ -58,6 +62,22 @@ public final class Param {
 
     void setTrainable(boolean trainable) {
         this.trainable = trainable;
+    }
+
+    /**
+     * An embedding table's gradient kept row by row ({@link EmbeddingGradients}), or null when none was
+     * accumulated that way. The optimizer consumes and clears it; PyTorch's own gradient of the array
+     * stays unset for such a table.
+     */
+    public RowGradient rowGradient() {
+        return rowGradient;
+    }
+
+    RowGradient rowGradientForAccumulation() {
+        if (rowGradient == null) {
+            rowGradient = new RowGradient(Math.toIntExact(shape.get(0)), Math.toIntExact(shape.size() / shape.get(0)));
+        }
+        return rowGradient;
     }
 
     public long numel() {

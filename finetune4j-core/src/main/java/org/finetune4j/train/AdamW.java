@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.finetune4j.io.HostTensor;
 import org.finetune4j.nn.Param;
+import org.finetune4j.nn.RowGradient;
 
 /**
  * AdamW (Loshchilov &amp; Hutter 2019) with torch.optim.AdamW's update, written in place so a step
@@ -31,7 +32,14 @@ import org.finetune4j.nn.Param;
  * On the CPU the update is one pass over memory in Java ({@link #fusedStep}); elsewhere it is tensor
  * ops in place, the gradient buffer serving as scratch space, zeroed at the end of the step. Global-norm
  * clipping (torch.nn.utils.clip_grad_norm_) is folded in as a scale on g. Only trainable parameters
- * get optimizer state.
+ * get optimizer state; a parameter without a gradient is skipped, as torch.optim skips {@code grad is None}.
+ *
+ * <p>Embedding tables whose gradient came row by row ({@link Param#rowGradient}) are updated row by row,
+ * with the same result as the dense update, bit for bit: a row that has never had a gradient has
+ * m = v = 0, for which the update above reduces to the decay {@code p (1 - lr wd)} (nothing at all when
+ * wd = 0) and m, v stay 0, so only rows that ever had a gradient ("active" rows) run the whole update.
+ * A step of the anchor's full fine-tuning then reads and writes a few thousand of the word table's
+ * 30,522 rows instead of all of them.
  */
 public final class AdamW implements AutoCloseable {
 
@@ -47,6 +55,8 @@ public final class AdamW implements AutoCloseable {
     private final NDManager manager;
     private final Map<Param, NDArray> expAvg = new LinkedHashMap<>();
     private final Map<Param, NDArray> expAvgSq = new LinkedHashMap<>();
+    /** For tables updated row by row: rows whose m or v may be non-zero (all others are exactly 0). */
+    private final Map<Param, boolean[]> activeRows = new LinkedHashMap<>();
     private final Settings s;
     private final boolean fused;
     private final int threads;
@@ -90,6 +100,10 @@ public final class AdamW implements AutoCloseable {
     public double gradNorm(NDManager scratch) {
         double sum = 0;
         for (Param p : params) {
+            RowGradient rows = p.rowGradient();
+            if (rows != null) {
+                sum += rows.sumOfSquares();
+            }
             NDArray g = gradient(p, scratch);
             if (g == null) {
                 continue;
@@ -119,6 +133,13 @@ public final class AdamW implements AutoCloseable {
         }
         for (Param p : params) {
             NDArray g = gradient(p, scratch);
+            RowGradient rows = p.rowGradient();
+            if (rows != null && rows.count() > 0) {
+                // The tensor-op path (accelerators, or -Dfinetune4j.fusedAdamW=false) updates tables densely.
+                NDArray dense = scratch.create(rows.toDense(), p.shape());
+                g = g == null ? dense : g.addi(dense);
+                rows.clear();
+            }
             if (g == null) {
                 continue;
             }
@@ -135,7 +156,9 @@ public final class AdamW implements AutoCloseable {
             g.muli(0).addi(v).powi(0.5).addi(epsHat); // g = sqrt(v) + eps sqrt(bc2)
             g.powi(-1).muli(m).muli(stepSize); // g = step * m / denom
             w.subi(g);
-            JniUtils.zeroGrad((PtNDArray) w);
+            if (JniUtils.getGradient((PtNDArray) w) != null) {
+                JniUtils.zeroGrad((PtNDArray) w);
+            }
         }
     }
 
@@ -149,31 +172,64 @@ public final class AdamW implements AutoCloseable {
      */
     private void fusedStep(double lr, double clipCoef, double stepSize, double epsHat, NDManager scratch) {
         List<Segment> segments = new ArrayList<>();
+        List<TableSegment> tables = new ArrayList<>();
         long total = 0;
+        long tableWork = 0;
         for (Param p : params) {
             NDArray g = gradient(p, scratch);
+            RowGradient rows = p.rowGradient();
+            float decay = decays.get(p) && s.weightDecay() > 0 ? (float) (1 - lr * s.weightDecay()) : 1f;
+            if (rows != null && rows.count() > 0 && g != null) {
+                // Both kinds of gradient (a lookup outside a row-gradient scope as well): add the rows in.
+                FloatBuffer dense = floats(g);
+                for (int k = 0; k < rows.count(); k++) {
+                    int at = rows.rowOf(k) * rows.width();
+                    for (int j = 0; j < rows.width(); j++) {
+                        dense.put(at + j, dense.get(at + j) + rows.values()[k * rows.width() + j]);
+                    }
+                }
+                rows.clear();
+            }
             if (g == null) {
+                // A table whose rows have had gradients keeps being updated on steps without any, as a
+                // zeroed dense gradient would be (its active rows' moments decay).
+                if (rows != null) {
+                    tables.add(new TableSegment(floats(p.array()), rows, floats(expAvg.get(p)), floats(expAvgSq.get(p)),
+                            active(p, rows), decay));
+                    tableWork += p.numel();
+                }
                 continue;
             }
-            float decay = decays.get(p) && s.weightDecay() > 0 ? (float) (1 - lr * s.weightDecay()) : 1f;
             Segment seg = new Segment(floats(p.array()), floats(g), floats(expAvg.get(p)), floats(expAvgSq.get(p)), decay);
             segments.add(seg);
             total += seg.w.capacity();
         }
         Update u = new Update((float) s.beta1(), (float) s.beta2(), (float) clipCoef, (float) stepSize, (float) epsHat);
-        int workers = (int) Math.max(1, Math.min(threads, total / MIN_ELEMENTS_PER_WORKER));
+        int workers = (int) Math.max(1, Math.min(threads, (total + tableWork) / MIN_ELEMENTS_PER_WORKER));
+        final long all = total;
         if (workers == 1) {
             run(segments, 0, total, u);
-            return;
+            tables.forEach(t -> runRows(t, 0, 1, u));
+        } else {
+            // Worker k updates elements [k total / n, (k+1) total / n) of the dense parameters laid end to end,
+            // then the table row blocks b with b % n == k.
+            List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+            for (int k = 1; k < workers; k++) {
+                int worker = k;
+                int n = workers;
+                running.add(pool().submit(() -> {
+                    run(segments, all * worker / n, all * (worker + 1) / n, u);
+                    tables.forEach(t -> runRows(t, worker, n, u));
+                }));
+            }
+            run(segments, 0, total / workers, u);
+            tables.forEach(t -> runRows(t, 0, workers, u));
+            join(running);
         }
-        // Worker k updates elements [k total / n, (k+1) total / n) of all parameters laid end to end.
-        List<java.util.concurrent.Future<?>> running = new ArrayList<>();
-        for (int k = 1; k < workers; k++) {
-            long lo = total * k / workers;
-            long hi = total * (k + 1) / workers;
-            running.add(pool().submit(() -> run(segments, lo, hi, u)));
-        }
-        run(segments, 0, total / workers, u);
+        tables.forEach(t -> t.rows.clear());
+    }
+
+    private static void join(List<java.util.concurrent.Future<?>> running) {
         for (var f : running) {
             try {
                 f.get();
@@ -187,6 +243,81 @@ public final class AdamW implements AutoCloseable {
     }
 
     private record Segment(FloatBuffer w, FloatBuffer g, FloatBuffer m, FloatBuffer v, float decay) {}
+
+    /** An embedding table updated row by row: its gradient in {@code rows}, {@code active} as in {@link #activeRows}. */
+    private record TableSegment(FloatBuffer w, RowGradient rows, FloatBuffer m, FloatBuffer v, boolean[] active, float decay) {}
+
+    /** Rows per block when the table's rows are dealt out to the workers. */
+    private static final int ROW_BLOCK = 64;
+
+    /**
+     * The rows of {@code p} whose m or v may be non-zero: on first use, those with a non-zero m or v (all
+     * false for a fresh optimizer; after {@link #restore}, the checkpoint's rows).
+     */
+    private boolean[] active(Param p, RowGradient rows) {
+        return activeRows.computeIfAbsent(p, q -> {
+            FloatBuffer m = floats(expAvg.get(q));
+            FloatBuffer v = floats(expAvgSq.get(q));
+            boolean[] a = new boolean[rows.rows()];
+            int h = rows.width();
+            for (int r = 0; r < a.length; r++) {
+                for (int j = r * h; j < (r + 1) * h && !a[r]; j++) {
+                    a[r] = m.get(j) != 0f || v.get(j) != 0f || Float.floatToRawIntBits(m.get(j)) != 0
+                            || Float.floatToRawIntBits(v.get(j)) != 0;
+                }
+            }
+            return a;
+        });
+    }
+
+    /** Updates the row blocks {@code b} of table {@code t} with {@code b % workers == worker}. */
+    private static void runRows(TableSegment t, int worker, int workers, Update u) {
+        RowGradient rows = t.rows;
+        int h = rows.width();
+        float[] values = rows.values();
+        // A row with m = v = 0 and no gradient: the whole update reduces to w * decay - zeroTerm (zeroTerm
+        // is +0 for every finite step size, so with decay 1 the row is left as it is).
+        float zeroG = 0f * u.clip;
+        float zeroTerm = u.stepSize * (u.b1 * 0f + (1 - u.b1) * zeroG)
+                / ((float) Math.sqrt(u.b2 * 0f + (1 - u.b2) * zeroG * zeroG) + u.epsHat);
+        boolean skipIdle = t.decay == 1f && Float.floatToRawIntBits(zeroTerm) == 0;
+        for (int start = worker * ROW_BLOCK; start < rows.rows(); start += workers * ROW_BLOCK) {
+            for (int r = start, end = Math.min(rows.rows(), start + ROW_BLOCK); r < end; r++) {
+                int slot = rows.slot(r);
+                if (slot >= 0) {
+                    t.active[r] = true;
+                    updateRow(t, r * h, values, slot * h, h, u);
+                } else if (t.active[r]) {
+                    updateRow(t, r * h, null, 0, h, u);
+                } else if (!skipIdle) {
+                    for (int i = r * h, e = i + h; i < e; i++) {
+                        t.w.put(i, t.w.get(i) * t.decay - zeroTerm);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The update of {@link #update} for one table row; {@code g == null} means a zero gradient. */
+    private static void updateRow(TableSegment t, int at, float[] g, int gAt, int h, Update u) {
+        FloatBuffer w = t.w;
+        FloatBuffer m = t.m;
+        FloatBuffer v = t.v;
+        float b1 = u.b1;
+        float b2 = u.b2;
+        float c1 = 1 - b1;
+        float c2 = 1 - b2;
+        float decay = t.decay;
+        for (int j = 0; j < h; j++) {
+            int i = at + j;
+            float gi = (g == null ? 0f : g[gAt + j]) * u.clip;
+            float mi = b1 * m.get(i) + c1 * gi;
+            float vi = b2 * v.get(i) + c2 * gi * gi;
+            m.put(i, mi);
+            v.put(i, vi);
+            w.put(i, w.get(i) * decay - u.stepSize * mi / ((float) Math.sqrt(vi) + u.epsHat));
+        }
+    }
 
     private record Update(float b1, float b2, float clip, float stepSize, float epsHat) {}
 
@@ -246,19 +377,28 @@ public final class AdamW implements AutoCloseable {
     /** Zeroes every gradient without updating (after a skipped step). */
     public void zeroGrad() {
         for (Param p : params) {
-            JniUtils.zeroGrad((PtNDArray) p.array());
+            if (p.array().hasGradient() && JniUtils.getGradient((PtNDArray) p.array()) != null) {
+                JniUtils.zeroGrad((PtNDArray) p.array());
+            }
+            if (p.rowGradient() != null) {
+                p.rowGradient().clear();
+            }
         }
     }
 
+    /** The parameter's PyTorch gradient, or null when it has none (never reached by a backward pass). */
     private static NDArray gradient(Param p, NDManager scratch) {
         NDArray w = p.array();
         if (!w.hasGradient()) {
             return null;
         }
-        // getGradient() attaches a new handle to the parameter's long-lived manager; move it to the
-        // per-step scratch manager so it is freed with the step (DJL-NOTES.md, handle leaks).
-        NDArray g = w.getGradient();
-        g.attach(scratch);
+        // Not w.getGradient(): DJL returns a new zero array for a parameter without a gradient (a table
+        // updated row by row has none). The handle goes to the per-step scratch manager so it is freed
+        // with the step (DJL-NOTES.md, handle leaks).
+        NDArray g = JniUtils.getGradient((PtNDArray) w);
+        if (g != null) {
+            g.attach(scratch);
+        }
         return g;
     }
 
@@ -302,6 +442,7 @@ public final class AdamW implements AutoCloseable {
             replace(expAvg, p, m);
             replace(expAvgSq, p, v);
         }
+        activeRows.clear(); // found again from the restored moments
         if (!missing.isEmpty()) {
             throw new org.finetune4j.io.CheckpointException("the optimizer state lacks the parameters " + missing
                     + ": it was saved with another strategy or model. Resume with the same settings as the interrupted run.");
