@@ -15,6 +15,7 @@ public final class Embedding {
     public Embedding(ParameterStore store, String name, long num, long dim, double initStd, int paddingIdx) {
         this.weight = store.register(name + ".weight", new Shape(num, dim),
                 new Init.NormalZeroRow(initStd, paddingIdx, (int) dim));
+        this.weight.markEmbeddingTable();
         this.paddingIdx = paddingIdx;
     }
 

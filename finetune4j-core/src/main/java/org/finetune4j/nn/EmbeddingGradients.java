@@ -71,6 +71,14 @@ public final class EmbeddingGradients implements AutoCloseable {
         return rows;
     }
 
+    /**
+     * Whether embedding tables get their gradient as {@link RowGradient}s in a scope (the default), so an
+     * optimizer can keep their state row by row.
+     */
+    public static boolean rowWise() {
+        return !disabled() && !denseTables();
+    }
+
     /** Whether the rows go into a dense gradient of the table: -Dfinetune4j.sparseTableGradients=false. */
     static boolean denseTables() {
         return "false".equalsIgnoreCase(System.getProperty("finetune4j.sparseTableGradients"));
@@ -107,7 +115,7 @@ public final class EmbeddingGradients implements AutoCloseable {
                 }
                 continue;
             }
-            RowGradient dst = l.table().rowGradientForAccumulation();
+            RowGradient dst = l.table().openRowGradient();
             for (int i = 0; i < ids.length; i++) {
                 if (ids[i] != l.paddingIdx()) {
                     dst.add((int) ids[i], src, i * h);

@@ -15,6 +15,7 @@ public final class Param {
     private NDArray array;
     private boolean trainable = true;
     private RowGradient rowGradient;
+    private boolean embeddingTable;
 
     Param(String name, Shape shape, Init init) {
         this.name = name;
@@ -73,7 +74,17 @@ public final class Param {
         return rowGradient;
     }
 
-    RowGradient rowGradientForAccumulation() {
+    /** Whether this is an embedding table ({@link Embedding}'s weight), whose gradient can come row by row. */
+    public boolean embeddingTable() {
+        return embeddingTable;
+    }
+
+    void markEmbeddingTable() {
+        embeddingTable = true;
+    }
+
+    /** {@link #rowGradient}, created (empty) if there was none. */
+    public RowGradient openRowGradient() {
         if (rowGradient == null) {
             rowGradient = new RowGradient(Math.toIntExact(shape.get(0)), Math.toIntExact(shape.size() / shape.get(0)));
         }

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.finetune4j.io.HostTensor;
+import org.finetune4j.nn.EmbeddingGradients;
 import org.finetune4j.nn.Param;
 import org.finetune4j.nn.RowGradient;
 
@@ -34,12 +35,13 @@ import org.finetune4j.nn.RowGradient;
  * clipping (torch.nn.utils.clip_grad_norm_) is folded in as a scale on g. Only trainable parameters
  * get optimizer state; a parameter without a gradient is skipped, as torch.optim skips {@code grad is None}.
  *
- * <p>Embedding tables whose gradient came row by row ({@link Param#rowGradient}) are updated row by row,
- * with the same result as the dense update, bit for bit: a row that has never had a gradient has
- * m = v = 0, for which the update above reduces to the decay {@code p (1 - lr wd)} (nothing at all when
- * wd = 0) and m, v stay 0, so only rows that ever had a gradient ("active" rows) run the whole update.
- * A step of the anchor's full fine-tuning then reads and writes a few thousand of the word table's
- * 30,522 rows instead of all of them.
+ * <p>Embedding tables, whose gradient comes row by row ({@link Param#rowGradient}), are updated row by
+ * row on the CPU, with the same result as the dense update, bit for bit: a row that has never had a
+ * gradient has m = v = 0, for which the update above reduces to the decay {@code p (1 - lr wd)} (nothing
+ * at all when wd = 0) and m, v stay 0. So only rows that have had a gradient ("active" rows) run the
+ * whole update, and only they have moments in memory ({@link TableMoments}). A step of the anchor's full
+ * fine-tuning then reads and writes a few thousand of the word table's 30,522 rows instead of all of
+ * them. {@code -Dfinetune4j.sparseTableGradients=false} keeps tables dense, as other parameters.
  */
 public final class AdamW implements AutoCloseable {
 
@@ -55,8 +57,10 @@ public final class AdamW implements AutoCloseable {
     private final NDManager manager;
     private final Map<Param, NDArray> expAvg = new LinkedHashMap<>();
     private final Map<Param, NDArray> expAvgSq = new LinkedHashMap<>();
-    /** For tables updated row by row: rows whose m or v may be non-zero (all others are exactly 0). */
-    private final Map<Param, boolean[]> activeRows = new LinkedHashMap<>();
+    /** The moments of embedding tables updated row by row (these have no entry in expAvg, expAvgSq). */
+    private final Map<Param, TableMoments> tables = new LinkedHashMap<>();
+    /** Dense copies of table moments handed out by {@link #stateViews}, freed at the next step. */
+    private NDManager views;
     private final Settings s;
     private final boolean fused;
     private final int threads;
@@ -83,6 +87,10 @@ public final class AdamW implements AutoCloseable {
         this.threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), JniUtils.getNumThreads()));
         for (Param p : params) {
             decays.put(p, decayed.test(p.name()));
+            if (fused && p.embeddingTable() && EmbeddingGradients.rowWise() && p.shape().dimension() == 2) {
+                tables.put(p, new TableMoments(Math.toIntExact(p.shape().get(0)), Math.toIntExact(p.shape().get(1)), manager));
+                continue;
+            }
             expAvg.put(p, manager.zeros(p.shape(), DataType.FLOAT32));
             expAvgSq.put(p, manager.zeros(p.shape(), DataType.FLOAT32));
         }
@@ -119,6 +127,7 @@ public final class AdamW implements AutoCloseable {
      * max_norm / (total_norm + 1e-6) when that is below 1). Gradients are zeroed afterwards.
      */
     public void step(double lr, double clipCoef, NDManager scratch) {
+        closeViews();
         step++;
         double b1 = s.beta1();
         double b2 = s.beta2();
@@ -172,32 +181,37 @@ public final class AdamW implements AutoCloseable {
      */
     private void fusedStep(double lr, double clipCoef, double stepSize, double epsHat, NDManager scratch) {
         List<Segment> segments = new ArrayList<>();
-        List<TableSegment> tables = new ArrayList<>();
+        List<TableSegment> tableSegments = new ArrayList<>();
         long total = 0;
         long tableWork = 0;
         for (Param p : params) {
             NDArray g = gradient(p, scratch);
             RowGradient rows = p.rowGradient();
             float decay = decays.get(p) && s.weightDecay() > 0 ? (float) (1 - lr * s.weightDecay()) : 1f;
-            if (rows != null && rows.count() > 0 && g != null) {
-                // Both kinds of gradient (a lookup outside a row-gradient scope as well): add the rows in.
-                FloatBuffer dense = floats(g);
-                for (int k = 0; k < rows.count(); k++) {
-                    int at = rows.rowOf(k) * rows.width();
-                    for (int j = 0; j < rows.width(); j++) {
-                        dense.put(at + j, dense.get(at + j) + rows.values()[k * rows.width() + j]);
-                    }
+            TableMoments moments = tables.get(p);
+            if (moments != null) {
+                if (g != null) {
+                    // A dense gradient as well (a lookup outside a row-gradient scope): its non-zero rows join the rows.
+                    rows = addDenseRows(p, floats(g));
+                    JniUtils.zeroGrad((PtNDArray) p.array());
                 }
+                if (rows == null) {
+                    continue; // never had a gradient: skipped, as torch.optim skips grad None
+                }
+                for (int k = 0; k < rows.count(); k++) {
+                    moments.slotOrNew(rows.rowOf(k)); // here, single-threaded: the workers only read slots
+                }
+                tableSegments.add(new TableSegment(floats(p.array()), rows, moments, decay));
+                tableWork += p.numel();
+                continue;
+            }
+            if (rows != null && rows.count() > 0) {
+                // Rows for a table kept dense (-Dfinetune4j.sparseTableGradients=false does not get here).
+                NDArray dense = scratch.create(rows.toDense(), p.shape());
+                g = g == null ? dense : g.addi(dense);
                 rows.clear();
             }
             if (g == null) {
-                // A table whose rows have had gradients keeps being updated on steps without any, as a
-                // zeroed dense gradient would be (its active rows' moments decay).
-                if (rows != null) {
-                    tables.add(new TableSegment(floats(p.array()), rows, floats(expAvg.get(p)), floats(expAvgSq.get(p)),
-                            active(p, rows), decay));
-                    tableWork += p.numel();
-                }
                 continue;
             }
             Segment seg = new Segment(floats(p.array()), floats(g), floats(expAvg.get(p)), floats(expAvgSq.get(p)), decay);
@@ -209,7 +223,7 @@ public final class AdamW implements AutoCloseable {
         final long all = total;
         if (workers == 1) {
             run(segments, 0, total, u);
-            tables.forEach(t -> runRows(t, 0, 1, u));
+            tableSegments.forEach(t -> runRows(t, 0, 1, u));
         } else {
             // Worker k updates elements [k total / n, (k+1) total / n) of the dense parameters laid end to end,
             // then the table row blocks b with b % n == k.
@@ -219,14 +233,29 @@ public final class AdamW implements AutoCloseable {
                 int n = workers;
                 running.add(pool().submit(() -> {
                     run(segments, all * worker / n, all * (worker + 1) / n, u);
-                    tables.forEach(t -> runRows(t, worker, n, u));
+                    tableSegments.forEach(t -> runRows(t, worker, n, u));
                 }));
             }
             run(segments, 0, total / workers, u);
-            tables.forEach(t -> runRows(t, 0, workers, u));
+            tableSegments.forEach(t -> runRows(t, 0, workers, u));
             join(running);
         }
-        tables.forEach(t -> t.rows.clear());
+        tableSegments.forEach(t -> t.rows.clear());
+    }
+
+    /** Adds the rows of a dense table gradient that hold any non-zero bit to the table's row gradient. */
+    private static RowGradient addDenseRows(Param p, FloatBuffer g) {
+        RowGradient rows = p.openRowGradient();
+        int h = rows.width();
+        for (int r = 0; r < rows.rows(); r++) {
+            for (int j = r * h; j < (r + 1) * h; j++) {
+                if (Float.floatToRawIntBits(g.get(j)) != 0) {
+                    rows.add(r, g, r * h);
+                    break;
+                }
+            }
+        }
+        return rows;
     }
 
     private static void join(List<java.util.concurrent.Future<?>> running) {
@@ -244,35 +273,18 @@ public final class AdamW implements AutoCloseable {
 
     private record Segment(FloatBuffer w, FloatBuffer g, FloatBuffer m, FloatBuffer v, float decay) {}
 
-    /** An embedding table updated row by row: its gradient in {@code rows}, {@code active} as in {@link #activeRows}. */
-    private record TableSegment(FloatBuffer w, RowGradient rows, FloatBuffer m, FloatBuffer v, boolean[] active, float decay) {}
+    private record Update(float b1, float b2, float clip, float stepSize, float epsHat) {}
+
+    /** An embedding table updated row by row: its gradient in {@code rows}, its moments in {@code moments}. */
+    private record TableSegment(FloatBuffer w, RowGradient rows, TableMoments moments, float decay) {}
 
     /** Rows per block when the table's rows are dealt out to the workers. */
     private static final int ROW_BLOCK = 64;
 
-    /**
-     * The rows of {@code p} whose m or v may be non-zero: on first use, those with a non-zero m or v (all
-     * false for a fresh optimizer; after {@link #restore}, the checkpoint's rows).
-     */
-    private boolean[] active(Param p, RowGradient rows) {
-        return activeRows.computeIfAbsent(p, q -> {
-            FloatBuffer m = floats(expAvg.get(q));
-            FloatBuffer v = floats(expAvgSq.get(q));
-            boolean[] a = new boolean[rows.rows()];
-            int h = rows.width();
-            for (int r = 0; r < a.length; r++) {
-                for (int j = r * h; j < (r + 1) * h && !a[r]; j++) {
-                    a[r] = m.get(j) != 0f || v.get(j) != 0f || Float.floatToRawIntBits(m.get(j)) != 0
-                            || Float.floatToRawIntBits(v.get(j)) != 0;
-                }
-            }
-            return a;
-        });
-    }
-
     /** Updates the row blocks {@code b} of table {@code t} with {@code b % workers == worker}. */
     private static void runRows(TableSegment t, int worker, int workers, Update u) {
         RowGradient rows = t.rows;
+        TableMoments moments = t.moments;
         int h = rows.width();
         float[] values = rows.values();
         // A row with m = v = 0 and no gradient: the whole update reduces to w * decay - zeroTerm (zeroTerm
@@ -283,12 +295,11 @@ public final class AdamW implements AutoCloseable {
         boolean skipIdle = t.decay == 1f && Float.floatToRawIntBits(zeroTerm) == 0;
         for (int start = worker * ROW_BLOCK; start < rows.rows(); start += workers * ROW_BLOCK) {
             for (int r = start, end = Math.min(rows.rows(), start + ROW_BLOCK); r < end; r++) {
-                int slot = rows.slot(r);
-                if (slot >= 0) {
-                    t.active[r] = true;
-                    updateRow(t, r * h, values, slot * h, h, u);
-                } else if (t.active[r]) {
-                    updateRow(t, r * h, null, 0, h, u);
+                int state = moments.slot(r);
+                if (state >= 0) {
+                    int slot = rows.slot(r);
+                    updateRow(t.w, r * h, slot >= 0 ? values : null, slot * h, moments.m(state), moments.v(state),
+                            moments.offset(state), h, t.decay, u);
                 } else if (!skipIdle) {
                     for (int i = r * h, e = i + h; i < e; i++) {
                         t.w.put(i, t.w.get(i) * t.decay - zeroTerm);
@@ -298,28 +309,25 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    /** The update of {@link #update} for one table row; {@code g == null} means a zero gradient. */
-    private static void updateRow(TableSegment t, int at, float[] g, int gAt, int h, Update u) {
-        FloatBuffer w = t.w;
-        FloatBuffer m = t.m;
-        FloatBuffer v = t.v;
+    /**
+     * The update of {@link #update} for one table row of {@code h} weights from {@code at}, its moments from
+     * {@code mAt} in {@code m} and {@code v}; {@code g == null} means a zero gradient.
+     */
+    private static void updateRow(FloatBuffer w, int at, float[] g, int gAt, FloatBuffer m, FloatBuffer v, int mAt, int h,
+            float decay, Update u) {
         float b1 = u.b1;
         float b2 = u.b2;
         float c1 = 1 - b1;
         float c2 = 1 - b2;
-        float decay = t.decay;
         for (int j = 0; j < h; j++) {
-            int i = at + j;
             float gi = (g == null ? 0f : g[gAt + j]) * u.clip;
-            float mi = b1 * m.get(i) + c1 * gi;
-            float vi = b2 * v.get(i) + c2 * gi * gi;
-            m.put(i, mi);
-            v.put(i, vi);
-            w.put(i, w.get(i) * decay - u.stepSize * mi / ((float) Math.sqrt(vi) + u.epsHat));
+            float mi = b1 * m.get(mAt + j) + c1 * gi;
+            float vi = b2 * v.get(mAt + j) + c2 * gi * gi;
+            m.put(mAt + j, mi);
+            v.put(mAt + j, vi);
+            w.put(at + j, w.get(at + j) * decay - u.stepSize * mi / ((float) Math.sqrt(vi) + u.epsHat));
         }
     }
-
-    private record Update(float b1, float b2, float clip, float stepSize, float epsHat) {}
 
     /** Updates elements [lo, hi) of the parameters laid end to end. */
     private static void run(List<Segment> segments, long lo, long hi, Update u) {
@@ -402,6 +410,11 @@ public final class AdamW implements AutoCloseable {
         return g;
     }
 
+    /** The row-by-row moments of an embedding table, or null when the parameter's moments are dense. */
+    TableMoments tableMoments(Param p) {
+        return tables.get(p);
+    }
+
     public long stepCount() {
         return step;
     }
@@ -410,23 +423,39 @@ public final class AdamW implements AutoCloseable {
         return params;
     }
 
-    /** A copy of the optimizer state: {@code exp_avg.<param>} and {@code exp_avg_sq.<param>}. */
+    /** A copy of the optimizer state: {@code exp_avg.<param>} and {@code exp_avg_sq.<param>}, dense. */
     public Map<String, HostTensor> state() {
-        return state(org.finetune4j.nn.ParameterStore::toHost);
+        try (NDManager tmp = manager.newSubManager()) {
+            return state(org.finetune4j.nn.ParameterStore::toHost, tmp);
+        }
     }
 
-    /** The optimizer state as zero-copy views, to write a checkpoint at once (valid until the next step). */
+    /**
+     * The optimizer state as views, to write a checkpoint at once (valid until the next step or close):
+     * zero-copy for dense parameters; embedding tables' moments are laid out densely for it.
+     */
     public Map<String, HostTensor> stateViews() {
-        return state(org.finetune4j.nn.ParameterStore::view);
+        closeViews();
+        views = manager.newSubManager();
+        return state(org.finetune4j.nn.ParameterStore::view, views);
     }
 
-    private Map<String, HostTensor> state(java.util.function.Function<NDArray, HostTensor> host) {
+    private Map<String, HostTensor> state(java.util.function.Function<NDArray, HostTensor> host, NDManager dense) {
         Map<String, HostTensor> out = new LinkedHashMap<>();
         for (Param p : params) {
-            out.put("exp_avg." + p.name(), host.apply(expAvg.get(p)));
-            out.put("exp_avg_sq." + p.name(), host.apply(expAvgSq.get(p)));
+            TableMoments t = tables.get(p);
+            NDArray[] mv = t != null ? t.toDense(dense) : new NDArray[] {expAvg.get(p), expAvgSq.get(p)};
+            out.put("exp_avg." + p.name(), host.apply(mv[0]));
+            out.put("exp_avg_sq." + p.name(), host.apply(mv[1]));
         }
         return out;
+    }
+
+    private void closeViews() {
+        if (views != null) {
+            views.close();
+            views = null;
+        }
     }
 
     /** Restores {@link #state()} and the step count of a checkpoint. */
@@ -439,10 +468,16 @@ public final class AdamW implements AutoCloseable {
                 missing.add(p.name());
                 continue;
             }
+            TableMoments t = tables.get(p);
+            if (t != null) {
+                checkShape(p, m);
+                checkShape(p, v);
+                t.load(m.toFloats(), v.toFloats());
+                continue;
+            }
             replace(expAvg, p, m);
             replace(expAvgSq, p, v);
         }
-        activeRows.clear(); // found again from the restored moments
         if (!missing.isEmpty()) {
             throw new org.finetune4j.io.CheckpointException("the optimizer state lacks the parameters " + missing
                     + ": it was saved with another strategy or model. Resume with the same settings as the interrupted run.");
@@ -450,11 +485,15 @@ public final class AdamW implements AutoCloseable {
         this.step = stepCount;
     }
 
-    private void replace(Map<Param, NDArray> map, Param p, HostTensor t) {
+    private static void checkShape(Param p, HostTensor t) {
         if (!java.util.Arrays.equals(t.shape(), p.shape().getShape())) {
             throw new org.finetune4j.io.CheckpointException("optimizer state for " + p.name() + " has shape "
                     + java.util.Arrays.toString(t.shape()) + ", the parameter " + p.shape());
         }
+    }
+
+    private void replace(Map<Param, NDArray> map, Param p, HostTensor t) {
+        checkShape(p, t);
         NDArray old = map.put(p, manager.create(t.toFloats(), p.shape()));
         old.close();
     }
@@ -468,6 +507,7 @@ public final class AdamW implements AutoCloseable {
                 pool = null;
             }
         }
+        closeViews();
         manager.close();
     }
 }

@@ -59,7 +59,7 @@ class AdamWTableRowsTest {
         System.clearProperty("finetune4j.sparseTableGradients");
     }
 
-    record Trained(Map<String, float[]> weights, Map<String, float[]> state, List<Double> norms) {}
+    record Trained(Map<String, float[]> weights, Map<String, float[]> state, List<Double> norms, int activeRows) {}
 
     static Trained train(String type, boolean rowTables, double weightDecay) {
         System.setProperty("finetune4j.sparseTableGradients", Boolean.toString(rowTables));
@@ -91,7 +91,10 @@ class AdamWTableRowsTest {
                 for (Map.Entry<String, HostTensor> e : opt.state().entrySet()) {
                     state.put(e.getKey(), e.getValue().toFloats());
                 }
-                return new Trained(weights, state, norms);
+                Param word = params.stream().filter(p -> p.name().endsWith("word_embeddings.weight")).findFirst().orElseThrow();
+                TableMoments t = opt.tableMoments(word);
+                assertEquals(rowTables, t != null, "moments kept row by row only for row gradients");
+                return new Trained(weights, state, norms, t == null ? -1 : t.activeRows());
             }
         } finally {
             System.clearProperty("finetune4j.sparseTableGradients");
@@ -117,6 +120,9 @@ class AdamWTableRowsTest {
         for (String k : dense.state().keySet()) {
             assertArrayEquals(dense.state().get(k), rows.state().get(k), k + ": optimizer state differs");
         }
+        // Moments in memory only for the rows the batches used (and the word table did not have them all).
+        int vocab = TinyModels.of(type).vocabSize();
+        assertTrue(rows.activeRows() > 5 && rows.activeRows() < vocab, rows.activeRows() + " of " + vocab);
         for (int s = 0; s < dense.norms().size(); s++) {
             double a = dense.norms().get(s);
             double b = rows.norms().get(s);
