@@ -63,7 +63,7 @@ final class TableMoments implements AutoCloseable {
             return s;
         }
         s = count++;
-        if (s / CHUNK_ROWS == chunks.size()) {
+        if (s / CHUNK_ROWS == m.size()) {
             NDArray mc = manager.zeros(new Shape(CHUNK_ROWS, width), DataType.FLOAT32);
             NDArray vc = manager.zeros(new Shape(CHUNK_ROWS, width), DataType.FLOAT32);
             chunks.add(mc);
