@@ -88,7 +88,7 @@ public final class AdamW implements AutoCloseable {
         for (Param p : params) {
             decays.put(p, decayed.test(p.name()));
             if (fused && p.embeddingTable() && EmbeddingGradients.rowWise() && p.shape().dimension() == 2) {
-                tables.put(p, new TableMoments(Math.toIntExact(p.shape().get(0)), Math.toIntExact(p.shape().get(1)), manager));
+                tables.put(p, new TableMoments(Math.toIntExact(p.shape().get(0)), Math.toIntExact(p.shape().get(1))));
                 continue;
             }
             expAvg.put(p, manager.zeros(p.shape(), DataType.FLOAT32));
@@ -472,7 +472,7 @@ public final class AdamW implements AutoCloseable {
             if (t != null) {
                 checkShape(p, m);
                 checkShape(p, v);
-                t.load(m.toFloats(), v.toFloats());
+                t.load(m.toFloatBuffer(), v.toFloatBuffer());
                 continue;
             }
             replace(expAvg, p, m);
@@ -508,6 +508,8 @@ public final class AdamW implements AutoCloseable {
             }
         }
         closeViews();
+        tables.values().forEach(TableMoments::close);
+        tables.clear();
         manager.close();
     }
 }

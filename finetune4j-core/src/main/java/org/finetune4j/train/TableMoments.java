@@ -4,38 +4,40 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
+import org.finetune4j.io.NativeMemory;
 
 /**
  * AdamW's moments m and v of an embedding table, kept only for the rows that have had a gradient: every
  * other row's moments are exactly 0 (see {@link AdamW}). A row gets a slot the first time it has a
- * gradient and keeps it. Slots live in chunks of native memory that are added as rows become active, so
- * nothing is copied when the table of slots grows. After one epoch of the disaster tweets 12,292 of
- * MiniLM's 30,522 word rows are active: 38 MB of moments instead of 94 MB.
+ * gradient and keeps it; slots are laid out one after another in two buffers the size of the table
+ * whose pages become resident only when written ({@link NativeMemory#mapZeroed}), so memory grows with
+ * the rows in use, without copies. After one epoch of the disaster tweets 12,292 of MiniLM's 30,522
+ * word rows are active: 38 MB of moments instead of 94 MB.
  */
 final class TableMoments implements AutoCloseable {
-    /** Rows per chunk of native memory. */
-    static final int CHUNK_ROWS = 1024;
-
     private final int rows;
     private final int width;
-    private final NDManager manager;
     private final int[] slotOfRow; // (rows) slot, or -1: m = v = 0
-    private final List<FloatBuffer> m = new ArrayList<>();
-    private final List<FloatBuffer> v = new ArrayList<>();
-    private final List<NDArray> chunks = new ArrayList<>();
+    private final ByteBuffer mBytes;
+    private final ByteBuffer vBytes;
+    private final FloatBuffer m; // (rows, width), slot after slot
+    private final FloatBuffer v;
     private int count;
 
-    TableMoments(int rows, int width, NDManager parent) {
+    TableMoments(int rows, int width) {
         this.rows = rows;
         this.width = width;
-        this.manager = parent.newSubManager();
         this.slotOfRow = new int[rows];
         Arrays.fill(slotOfRow, -1);
+        long bytes = 4L * rows * width;
+        this.mBytes = NativeMemory.mapZeroed(bytes);
+        this.vBytes = NativeMemory.mapZeroed(bytes);
+        this.m = mBytes.order(ByteOrder.nativeOrder()).asFloatBuffer();
+        this.v = vBytes.order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
     int rows() {
@@ -56,77 +58,81 @@ final class TableMoments implements AutoCloseable {
         return slotOfRow[row];
     }
 
-    /** The slot of {@code row}, given one (with m = v = 0) if it had none. Not thread-safe. */
+    /** The slot of {@code row}, given one (with m = v = 0: untouched memory) if it had none. Not thread-safe. */
     int slotOrNew(int row) {
         int s = slotOfRow[row];
-        if (s >= 0) {
-            return s;
+        if (s < 0) {
+            s = count++;
+            slotOfRow[row] = s;
         }
-        s = count++;
-        if (s / CHUNK_ROWS == m.size()) {
-            NDArray mc = manager.zeros(new Shape(CHUNK_ROWS, width), DataType.FLOAT32);
-            NDArray vc = manager.zeros(new Shape(CHUNK_ROWS, width), DataType.FLOAT32);
-            chunks.add(mc);
-            chunks.add(vc);
-            m.add(floats(mc));
-            v.add(floats(vc));
-        }
-        slotOfRow[row] = s;
         return s;
     }
 
-    /** The chunk of m holding slot {@code s}; the slot starts at {@link #offset}. */
+    /** m, slot after slot; slot {@code s} starts at {@link #offset}. */
     FloatBuffer m(int s) {
-        return m.get(s / CHUNK_ROWS);
+        return m;
     }
 
     FloatBuffer v(int s) {
-        return v.get(s / CHUNK_ROWS);
+        return v;
     }
 
     int offset(int s) {
-        return (s % CHUNK_ROWS) * width;
+        return s * width;
     }
 
     /** The moments as dense (rows, width) arrays in {@code target}: [m, v]. */
     NDArray[] toDense(NDManager target) {
-        float[] dm = new float[Math.multiplyExact(rows, width)];
-        float[] dv = new float[dm.length];
+        Shape shape = new Shape(rows, width);
+        NDArray dm = target.zeros(shape, DataType.FLOAT32);
+        NDArray dv = target.zeros(shape, DataType.FLOAT32);
+        FloatBuffer om = floats(dm);
+        FloatBuffer ov = floats(dv);
+        float[] row = new float[width];
         for (int r = 0; r < rows; r++) {
             int s = slotOfRow[r];
             if (s >= 0) {
-                m(s).get(offset(s), dm, r * width, width);
-                v(s).get(offset(s), dv, r * width, width);
+                m.get(offset(s), row);
+                om.put(r * width, row);
+                v.get(offset(s), row);
+                ov.put(r * width, row);
             }
         }
-        Shape shape = new Shape(rows, width);
-        return new NDArray[] {target.create(dm, shape), target.create(dv, shape)};
+        return new NDArray[] {dm, dv};
     }
 
     /** Replaces every row's moments with dense (rows, width) values; rows whose m and v are all +0 get no slot. */
-    void load(float[] dm, float[] dv) {
+    void load(FloatBuffer dm, FloatBuffer dv) {
+        float[] rm = new float[width];
+        float[] rv = new float[width];
         for (int r = 0; r < rows; r++) {
-            int at = r * width;
-            int s = slotOfRow[r];
+            dm.get(r * width, rm);
+            dv.get(r * width, rv);
             boolean zero = true;
-            for (int j = at; j < at + width && zero; j++) {
-                zero = Float.floatToRawIntBits(dm[j]) == 0 && Float.floatToRawIntBits(dv[j]) == 0;
+            for (int j = 0; j < width && zero; j++) {
+                zero = Float.floatToRawIntBits(rm[j]) == 0 && Float.floatToRawIntBits(rv[j]) == 0;
             }
-            if (zero && s < 0) {
+            if (zero && slotOfRow[r] < 0) {
                 continue;
             }
-            s = slotOrNew(r);
-            m(s).put(offset(s), dm, at, width);
-            v(s).put(offset(s), dv, at, width);
+            int s = slotOrNew(r);
+            m.put(offset(s), rm);
+            v.put(offset(s), rv);
         }
     }
 
     private static FloatBuffer floats(NDArray a) {
-        return a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        ByteBuffer b = a.toByteBuffer(true);
+        if (!b.isDirect()) {
+            throw new IllegalStateException("expected a direct view of a CPU array, got a copy of " + a.getShape());
+        }
+        return b.order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
+    /** Gives the memory back; the buffers must not be used after. */
     @Override
     public void close() {
-        manager.close();
+        NativeMemory.unmap(mBytes);
+        NativeMemory.unmap(vBytes);
     }
 }
