@@ -62,7 +62,12 @@ class AdamWTableRowsTest {
     record Trained(Map<String, float[]> weights, Map<String, float[]> state, List<Double> norms, int activeRows) {}
 
     static Trained train(String type, boolean rowTables, double weightDecay) {
+        return train(type, rowTables, weightDecay, true);
+    }
+
+    static Trained train(String type, boolean rowTables, double weightDecay, boolean fused) {
         System.setProperty("finetune4j.sparseTableGradients", Boolean.toString(rowTables));
+        System.setProperty("finetune4j.fusedAdamW", Boolean.toString(fused));
         var enc = TinyModels.of(type);
         ModelConfig cfg = ModelConfig.encoderOnly(enc).withClassifier(List.of("a", "b"), ProblemType.SINGLE_LABEL,
                 HeadConfig.standard(enc));
@@ -93,11 +98,12 @@ class AdamWTableRowsTest {
                 }
                 Param word = params.stream().filter(p -> p.name().endsWith("word_embeddings.weight")).findFirst().orElseThrow();
                 TableMoments t = opt.tableMoments(word);
-                assertEquals(rowTables, t != null, "moments kept row by row only for row gradients");
+                assertEquals(rowTables && fused, t != null, "moments kept row by row only for row gradients, on the fused path");
                 return new Trained(weights, state, norms, t == null ? -1 : t.activeRows());
             }
         } finally {
             System.clearProperty("finetune4j.sparseTableGradients");
+            System.clearProperty("finetune4j.fusedAdamW");
         }
     }
 
@@ -113,6 +119,23 @@ class AdamWTableRowsTest {
             initial = fresh.parameters().params().get(word).array().toFloatArray();
             assertNotEquals(0, java.util.Arrays.compare(initial, rows.weights().get(word)), "the word table trained");
         }
+        assertSame(dense, rows);
+        // Moments in memory only for the rows the batches used (and the word table did not have them all).
+        int vocab = TinyModels.of(type).vocabSize();
+        assertTrue(rows.activeRows() > 5 && rows.activeRows() < vocab, rows.activeRows() + " of " + vocab);
+    }
+
+    /** The tensor-op path (what an accelerator runs) takes row gradients too: they become a dense gradient. */
+    @ParameterizedTest
+    @CsvSource({"bert, 0.1"})
+    void theTensorOpPathTakesRowGradients(String type, double weightDecay) {
+        Trained dense = train(type, false, weightDecay, false);
+        Trained rows = train(type, true, weightDecay, false);
+        assertSame(dense, rows);
+        assertEquals(-1, rows.activeRows());
+    }
+
+    private static void assertSame(Trained dense, Trained rows) {
         assertEquals(dense.weights().keySet(), rows.weights().keySet());
         for (String k : dense.weights().keySet()) {
             assertArrayEquals(dense.weights().get(k), rows.weights().get(k), k + ": weights differ");
@@ -120,9 +143,6 @@ class AdamWTableRowsTest {
         for (String k : dense.state().keySet()) {
             assertArrayEquals(dense.state().get(k), rows.state().get(k), k + ": optimizer state differs");
         }
-        // Moments in memory only for the rows the batches used (and the word table did not have them all).
-        int vocab = TinyModels.of(type).vocabSize();
-        assertTrue(rows.activeRows() > 5 && rows.activeRows() < vocab, rows.activeRows() + " of " + vocab);
         for (int s = 0; s < dense.norms().size(); s++) {
             double a = dense.norms().get(s);
             double b = rows.norms().get(s);
