@@ -148,7 +148,7 @@ public final class ParameterStore implements AutoCloseable {
         for (Param p : params.values()) {
             if (!p.hasArray()) {
                 float[] v = p.init().values(Math.toIntExact(p.numel()), seed, p.name());
-                p.setArray(manager.create(v, p.shape()));
+                p.setArray(Aligned.floats(manager, v, p.shape()));
             }
         }
     }
@@ -168,13 +168,7 @@ public final class ParameterStore implements AutoCloseable {
     }
 
     private NDArray toNDArray(HostTensor t, Shape shape) {
-        if (t.dtype() == DType.F32) {
-            // A heap copy in native order; DJL copies it into native memory.
-            ByteBuffer b = ByteBuffer.allocateDirect((int) (t.numel() * 4)).order(ByteOrder.nativeOrder());
-            b.asFloatBuffer().put(t.toFloatBuffer());
-            return manager.create(b, shape, DataType.FLOAT32);
-        }
-        return manager.create(t.toFloats(), shape);
+        return Aligned.floats(manager, t.toFloatBuffer(), shape); // PyTorch-owned memory (see Aligned)
     }
 
     /** A copy of every parameter (or those matching {@code which}) in heap memory, by name. */

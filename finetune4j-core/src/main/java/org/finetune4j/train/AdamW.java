@@ -145,7 +145,7 @@ public final class AdamW implements AutoCloseable {
             RowGradient rows = p.rowGradient();
             if (rows != null && rows.count() > 0) {
                 // The tensor-op path (accelerators, or -Dfinetune4j.fusedAdamW=false) updates tables densely.
-                NDArray dense = scratch.create(rows.toDense(), p.shape());
+                NDArray dense = org.finetune4j.nn.Aligned.floats(scratch, rows.toDense(), p.shape());
                 g = g == null ? dense : g.addi(dense);
                 rows.clear();
             }
@@ -207,7 +207,7 @@ public final class AdamW implements AutoCloseable {
             }
             if (rows != null && rows.count() > 0) {
                 // Rows for a table kept dense (-Dfinetune4j.sparseTableGradients=false does not get here).
-                NDArray dense = scratch.create(rows.toDense(), p.shape());
+                NDArray dense = org.finetune4j.nn.Aligned.floats(scratch, rows.toDense(), p.shape());
                 g = g == null ? dense : g.addi(dense);
                 rows.clear();
             }
@@ -494,7 +494,7 @@ public final class AdamW implements AutoCloseable {
 
     private void replace(Map<Param, NDArray> map, Param p, HostTensor t) {
         checkShape(p, t);
-        NDArray old = map.put(p, manager.create(t.toFloats(), p.shape()));
+        NDArray old = map.put(p, org.finetune4j.nn.Aligned.floats(manager, t.toFloatBuffer(), p.shape()));
         old.close();
     }
 

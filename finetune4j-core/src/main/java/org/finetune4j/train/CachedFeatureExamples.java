@@ -73,7 +73,7 @@ public final class CachedFeatureExamples implements Examples {
         for (int j = 0; j < idx.length; j++) {
             System.arraycopy(features, idx[j] * width, rows, j * width, width);
         }
-        NDArray x = m.create(rows, new Shape(idx.length, width)); // (B, F)
+        NDArray x = org.finetune4j.nn.Aligned.floats(m, rows, new Shape(idx.length, width)); // (B, F)
         return model.logitsFromCached(x, poolerTrains, training); // (B, C)
     }
 

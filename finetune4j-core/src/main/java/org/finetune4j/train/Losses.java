@@ -24,7 +24,7 @@ public final class Losses {
         long c = logits.getShape().get(1);
         NDArray logp = logits.logSoftmax(-1); // (B, C)
         NDArray onehot = labels.oneHot((int) c).toType(DataType.FLOAT32, false); // (B, C)
-        NDArray w = classWeights == null ? null : logits.getManager().create(classWeights, new Shape(1, c)); // (1, C)
+        NDArray w = classWeights == null ? null : org.finetune4j.nn.Aligned.floats(logits.getManager(), classWeights, new Shape(1, c)); // (1, C)
         NDArray nll = logp.mul(onehot); // (B, C): log p at the target
         NDArray wy = w == null ? null : onehot.mul(w).sum(new int[] {1}); // (B): w[y_i]
         if (w != null) {
