@@ -206,7 +206,8 @@ public final class AdamW implements AutoCloseable {
                 continue;
             }
             if (rows != null && rows.count() > 0) {
-                // Rows for a table kept dense (-Dfinetune4j.sparseTableGradients=false does not get here).
+                // A table whose moments are dense (this optimizer was made while tables were kept dense, or the
+                // table is not 2-D) but whose gradient came as rows: the rows become a dense gradient.
                 NDArray dense = org.finetune4j.nn.Aligned.floats(scratch, rows.toDense(), p.shape());
                 g = g == null ? dense : g.addi(dense);
                 rows.clear();
