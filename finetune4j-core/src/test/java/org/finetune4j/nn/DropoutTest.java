@@ -117,4 +117,31 @@ class DropoutTest {
         }
         assertEquals(50_000, kept, 700);
     }
+
+    /**
+     * The masks are exactly those of the rule "byte k keeps iff its 24-bit draw is not below p·2²⁴, two
+     * draws per random long, low bits first": a change to how they are made must not change a seed's masks.
+     */
+    @Test
+    void masksFollowTheDrawRuleByteForByte() {
+        for (double p : new double[] {0.05, 0.1, 0.5}) {
+            for (int n : new int[] {1, 2, 3, 8191, 8192, 8193, 16_385, 221_184}) {
+                java.nio.ByteBuffer f = java.nio.ByteBuffer.allocateDirect(n);
+                Functional.fillMask(f, p, new java.util.SplittableRandom(n + 17));
+                java.util.SplittableRandom r = new java.util.SplittableRandom(n + 17);
+                int drop = (int) Math.ceil(p * (1 << 24));
+                long bits = 0;
+                for (int i = 0; i < n; i++) {
+                    int draw;
+                    if (i % 2 == 0) {
+                        bits = r.nextLong();
+                        draw = (int) (bits & 0xFFFFFF);
+                    } else {
+                        draw = (int) ((bits >>> 24) & 0xFFFFFF);
+                    }
+                    assertEquals(draw < drop ? 0 : 1, f.get(i), "byte " + i + " of " + n + " at p " + p);
+                }
+            }
+        }
+    }
 }
