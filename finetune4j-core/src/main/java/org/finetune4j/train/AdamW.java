@@ -87,7 +87,9 @@ public final class AdamW implements AutoCloseable {
         this.threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), JniUtils.getNumThreads()));
         for (Param p : params) {
             decays.put(p, decayed.test(p.name()));
-            if (fused && p.embeddingTable() && EmbeddingGradients.rowWise() && p.shape().dimension() == 2) {
+            // (A table over 2 GiB keeps dense moments: one mapping is one Java buffer.)
+            if (fused && p.embeddingTable() && EmbeddingGradients.rowWise() && p.shape().dimension() == 2
+                    && 4 * p.numel() <= Integer.MAX_VALUE) {
                 tables.put(p, new TableMoments(Math.toIntExact(p.shape().get(0)), Math.toIntExact(p.shape().get(1))));
                 continue;
             }
