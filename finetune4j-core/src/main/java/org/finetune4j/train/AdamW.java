@@ -144,13 +144,7 @@ public final class AdamW implements AutoCloseable {
         }
         for (Param p : params) {
             NDArray g = gradient(p, scratch);
-            RowGradient rows = p.rowGradient();
-            if (rows != null && rows.count() > 0) {
-                // The tensor-op path (accelerators, or -Dfinetune4j.fusedAdamW=false) updates tables densely.
-                NDArray dense = org.finetune4j.nn.Aligned.floats(scratch, rows.toDense(), p.shape());
-                g = g == null ? dense : g.addi(dense);
-                rows.clear();
-            }
+            g = withRows(p, g, scratch); // the tensor-op path (accelerators, -Dfinetune4j.fusedAdamW=false) is dense
             if (g == null) {
                 continue;
             }
@@ -207,13 +201,8 @@ public final class AdamW implements AutoCloseable {
                 tableWork += p.numel();
                 continue;
             }
-            if (rows != null && rows.count() > 0) {
-                // A table whose moments are dense (this optimizer was made while tables were kept dense, or the
-                // table is not 2-D) but whose gradient came as rows: the rows become a dense gradient.
-                NDArray dense = org.finetune4j.nn.Aligned.floats(scratch, rows.toDense(), p.shape());
-                g = g == null ? dense : g.addi(dense);
-                rows.clear();
-            }
+            // A table with dense moments (made while tables were kept dense, or not 2-D) takes its rows densely.
+            g = withRows(p, g, scratch);
             if (g == null) {
                 continue;
             }
@@ -244,6 +233,20 @@ public final class AdamW implements AutoCloseable {
             join(running);
         }
         tableSegments.forEach(t -> t.rows.clear());
+    }
+
+    /**
+     * {@code g} with the parameter's row gradient added (and cleared), as a dense gradient in {@code scratch}
+     * when there was none; {@code g} itself when there are no rows.
+     */
+    private static NDArray withRows(Param p, NDArray g, NDManager scratch) {
+        RowGradient rows = p.rowGradient();
+        if (rows == null || rows.count() == 0) {
+            return g;
+        }
+        NDArray dense = org.finetune4j.nn.Aligned.floats(scratch, rows.toDense(), p.shape());
+        rows.clear();
+        return g == null ? dense : g.addi(dense);
     }
 
     /** Adds the rows of a dense table gradient that hold any non-zero bit to the table's row gradient. */
@@ -301,7 +304,7 @@ public final class AdamW implements AutoCloseable {
                 int state = moments.slot(r);
                 if (state >= 0) {
                     int slot = rows.slot(r);
-                    updateRow(t.w, r * h, slot >= 0 ? values : null, slot * h, moments.m(state), moments.v(state),
+                    updateRow(t.w, r * h, slot >= 0 ? values : null, slot * h, moments.m(), moments.v(),
                             moments.offset(state), h, t.decay, u);
                 } else if (!skipIdle) {
                     for (int i = r * h, e = i + h; i < e; i++) {

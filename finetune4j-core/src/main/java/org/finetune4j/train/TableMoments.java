@@ -69,11 +69,12 @@ final class TableMoments implements AutoCloseable {
     }
 
     /** m, slot after slot; slot {@code s} starts at {@link #offset}. */
-    FloatBuffer m(int s) {
+    FloatBuffer m() {
         return m;
     }
 
-    FloatBuffer v(int s) {
+    /** v, laid out as {@link #m}. */
+    FloatBuffer v() {
         return v;
     }
 

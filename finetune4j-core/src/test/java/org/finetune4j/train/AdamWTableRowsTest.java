@@ -59,6 +59,11 @@ class AdamWTableRowsTest {
         System.clearProperty("finetune4j.sparseTableGradients");
     }
 
+    static ModelConfig config(String type) {
+        var enc = TinyModels.of(type);
+        return ModelConfig.encoderOnly(enc).withClassifier(List.of("a", "b"), ProblemType.SINGLE_LABEL, HeadConfig.standard(enc));
+    }
+
     record Trained(Map<String, float[]> weights, Map<String, float[]> state, List<Double> norms, int activeRows) {}
 
     static Trained train(String type, boolean rowTables, double weightDecay) {
@@ -68,14 +73,12 @@ class AdamWTableRowsTest {
     static Trained train(String type, boolean rowTables, double weightDecay, boolean fused) {
         System.setProperty("finetune4j.sparseTableGradients", Boolean.toString(rowTables));
         System.setProperty("finetune4j.fusedAdamW", Boolean.toString(fused));
-        var enc = TinyModels.of(type);
-        ModelConfig cfg = ModelConfig.encoderOnly(enc).withClassifier(List.of("a", "b"), ProblemType.SINGLE_LABEL,
-                HeadConfig.standard(enc));
+        ModelConfig cfg = config(type);
         List<Double> norms = new ArrayList<>();
         try (TransformerModel m = TransformerModel.random(cfg, manager, 3)) {
             List<Param> params = new ArrayList<>(m.parameters().params().values());
             params.forEach(p -> p.array().setRequiresGradient(true));
-            int pad = enc.padTokenId();
+            int pad = cfg.encoder().padTokenId();
             try (AdamW opt = new AdamW(params, AdamW::decaysByDefault, AdamW.Settings.defaults(weightDecay), manager)) {
                 for (int s = 0; s < 6; s++) {
                     try (NDManager step = manager.newSubManager(); EmbeddingGradients rows = EmbeddingGradients.open()) {
@@ -113,8 +116,7 @@ class AdamWTableRowsTest {
         Trained dense = train(type, false, weightDecay);
         Trained rows = train(type, true, weightDecay);
         float[] initial;
-        try (TransformerModel fresh = TransformerModel.random(ModelConfig.encoderOnly(TinyModels.of(type)).withClassifier(
-                List.of("a", "b"), ProblemType.SINGLE_LABEL, HeadConfig.standard(TinyModels.of(type))), manager, 3)) {
+        try (TransformerModel fresh = TransformerModel.random(config(type), manager, 3)) {
             String word = (type.equals("distilbert") ? "distilbert." : type + ".") + "embeddings.word_embeddings.weight";
             initial = fresh.parameters().params().get(word).array().toFloatArray();
             assertNotEquals(0, java.util.Arrays.compare(initial, rows.weights().get(word)), "the word table trained");

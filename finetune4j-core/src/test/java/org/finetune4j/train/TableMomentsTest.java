@@ -40,8 +40,8 @@ class TableMomentsTest {
             int fresh = t.slotOrNew(3);
             assertEquals(active + 1, fresh, "a new slot after the others");
             assertEquals(fresh, t.slotOrNew(3));
-            assertEquals(0f, t.m(fresh).get(t.offset(fresh)));
-            assertEquals(0f, t.v(fresh).get(t.offset(fresh) + width - 1));
+            assertEquals(0f, t.m().get(t.offset(fresh)));
+            assertEquals(0f, t.v().get(t.offset(fresh) + width - 1));
             t.load(java.nio.FloatBuffer.wrap(m), java.nio.FloatBuffer.wrap(v)); // loading again keeps the slots and the values
             assertArrayEquals(m, t.toDense(manager)[0].toFloatArray());
         }
