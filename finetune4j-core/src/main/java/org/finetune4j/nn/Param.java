@@ -2,6 +2,8 @@ package org.finetune4j.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * One named parameter. The name is the Hugging Face state-dict key (for example
@@ -55,6 +57,28 @@ public final class Param {
         if (rowGradient != null) {
             rowGradient.clear(); // a gradient of the old values
         }
+    }
+
+    /**
+     * Drops the gradient, as PyTorch's {@code zero_grad(set_to_none=True)} does: the array becomes a new
+     * leaf over the same memory, with no gradient, and the old handle (and with it the gradient) is freed.
+     * The next backward pass then hands its gradient to the parameter as it is, instead of adding it to a
+     * zeroed buffer, and no gradient-sized buffer is held between steps. Nothing happens when the array has
+     * no gradient.
+     */
+    public void dropGradient() {
+        if (!(array instanceof PtNDArray old) || !old.hasGradient()) {
+            return;
+        }
+        PtNDArray grad = JniUtils.getGradient(old);
+        if (grad == null) {
+            return;
+        }
+        grad.close(); // only the handle: the gradient itself belongs to the old leaf until it is closed
+        PtNDArray fresh = JniUtils.detachGradient(old); // same memory, no autograd history, no gradient
+        fresh.setRequiresGradient(true);
+        old.close();
+        array = fresh;
     }
 
     public boolean trainable() {

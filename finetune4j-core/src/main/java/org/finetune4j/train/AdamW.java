@@ -31,7 +31,9 @@ import org.finetune4j.nn.RowGradient;
  * </pre>
  *
  * On the CPU the update is one pass over memory in Java ({@link #fusedStep}); elsewhere it is tensor
- * ops in place, the gradient buffer serving as scratch space, zeroed at the end of the step. Global-norm
+ * ops in place, the gradient buffer serving as scratch space. After the update every gradient is dropped
+ * ({@link Param#dropGradient}, PyTorch's {@code zero_grad(set_to_none=True)}), so the next backward pass
+ * hands its gradients over instead of adding them to zeroed buffers. Global-norm
  * clipping (torch.nn.utils.clip_grad_norm_) is folded in as a scale on g. Only trainable parameters
  * get optimizer state; a parameter without a gradient is skipped, as torch.optim skips {@code grad is None}.
  *
@@ -104,11 +106,15 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
-     * Global L2 norm of all gradients, as clip_grad_norm_ computes it. The per-parameter norms are
-     * gathered in the scratch manager.
+     * Global L2 norm of all gradients, as clip_grad_norm_ computes it. On the CPU the squares are summed
+     * in Java over the gradients' memory, split across the cores as the update is (one tensor op per
+     * parameter cost about twice as much); elsewhere per-parameter norms are gathered in the scratch
+     * manager. The sum is in double precision and in a fixed order, so it repeats bit for bit.
      */
     public double gradNorm(NDManager scratch) {
         double sum = 0;
+        List<FloatBuffer> dense = new ArrayList<>();
+        long total = 0;
         for (Param p : params) {
             RowGradient rows = p.rowGradient();
             if (rows != null) {
@@ -118,15 +124,55 @@ public final class AdamW implements AutoCloseable {
             if (g == null) {
                 continue;
             }
-            double n = g.norm().getFloat();
-            sum += n * n;
+            if (fused) {
+                FloatBuffer b = floats(g);
+                dense.add(b);
+                total += b.capacity();
+            } else {
+                double n = g.norm().getFloat();
+                sum += n * n;
+            }
+        }
+        if (!dense.isEmpty()) {
+            int workers = (int) Math.max(1, Math.min(threads, total / MIN_ELEMENTS_PER_WORKER));
+            List<java.util.concurrent.Future<Double>> parts = new ArrayList<>();
+            for (int k = 1; k < workers; k++) {
+                long lo = total * k / workers;
+                long hi = total * (k + 1) / workers;
+                parts.add(pool().submit(() -> sumOfSquares(dense, lo, hi)));
+            }
+            double first = sumOfSquares(dense, 0, total / workers);
+            sum += first;
+            for (var f : parts) {
+                sum += join(f);
+            }
         }
         return Math.sqrt(sum);
     }
 
+    /** The sum of squares of elements [lo, hi) of the buffers laid end to end. */
+    private static double sumOfSquares(List<FloatBuffer> buffers, long lo, long hi) {
+        double sum = 0;
+        long offset = 0;
+        for (FloatBuffer b : buffers) {
+            int n = b.capacity();
+            int from = (int) (Math.max(lo, offset) - offset);
+            int to = (int) (Math.min(hi, offset + n) - offset);
+            for (int i = from; i < to; i++) {
+                double x = b.get(i);
+                sum += x * x;
+            }
+            offset += n;
+            if (offset >= hi) {
+                break;
+            }
+        }
+        return sum;
+    }
+
     /**
      * One update. {@code clipCoef} scales every gradient first (1 for none; clip_grad_norm_'s
-     * max_norm / (total_norm + 1e-6) when that is below 1). Gradients are zeroed afterwards.
+     * max_norm / (total_norm + 1e-6) when that is below 1). Gradients are dropped afterwards.
      */
     public void step(double lr, double clipCoef, NDManager scratch) {
         closeViews();
@@ -161,9 +207,7 @@ public final class AdamW implements AutoCloseable {
             g.muli(0).addi(v).powi(0.5).addi(epsHat); // g = sqrt(v) + eps sqrt(bc2)
             g.powi(-1).muli(m).muli(stepSize); // g = step * m / denom
             w.subi(g);
-            if (JniUtils.getGradient((PtNDArray) w) != null) {
-                JniUtils.zeroGrad((PtNDArray) w);
-            }
+            p.dropGradient();
         }
     }
 
@@ -171,13 +215,13 @@ public final class AdamW implements AutoCloseable {
      * The same update as one pass over memory on the CPU: each element of p, g, m and v is read once
      * and written once, split across the cores. Fourteen tensor ops per parameter, each a full pass
      * over one to three parameter-sized arrays, cost about a quarter of a full fine-tuning step; this
-     * loop costs about a quarter of that (BENCHMARKS.md). The gradient is zeroed in the same pass:
-     * PyTorch keeps a parameter's gradient in the parameter's (contiguous) layout, so the buffer is
-     * the gradient itself, not a copy.
+     * loop costs about a quarter of that (BENCHMARKS.md). PyTorch keeps a parameter's gradient in the
+     * parameter's (contiguous) layout, so the buffer is the gradient itself, not a copy.
      */
     private void fusedStep(double lr, double clipCoef, double stepSize, double epsHat, NDManager scratch) {
         List<Segment> segments = new ArrayList<>();
         List<TableSegment> tableSegments = new ArrayList<>();
+        List<Param> dropped = new ArrayList<>();
         long total = 0;
         long tableWork = 0;
         for (Param p : params) {
@@ -189,7 +233,7 @@ public final class AdamW implements AutoCloseable {
                 if (g != null) {
                     // A dense gradient as well (a lookup outside a row-gradient scope): its non-zero rows join the rows.
                     rows = addDenseRows(p, floats(g));
-                    JniUtils.zeroGrad((PtNDArray) p.array());
+                    p.dropGradient();
                 }
                 if (rows == null) {
                     continue; // never had a gradient: skipped, as torch.optim skips grad None
@@ -209,6 +253,7 @@ public final class AdamW implements AutoCloseable {
             Segment seg = new Segment(floats(p.array()), floats(g), floats(expAvg.get(p)), floats(expAvgSq.get(p)), decay);
             segments.add(seg);
             total += seg.w.capacity();
+            dropped.add(p);
         }
         Update u = new Update((float) s.beta1(), (float) s.beta2(), (float) clipCoef, (float) stepSize, (float) epsHat);
         int workers = (int) Math.max(1, Math.min(threads, (total + tableWork) / MIN_ELEMENTS_PER_WORKER));
@@ -233,6 +278,7 @@ public final class AdamW implements AutoCloseable {
             join(running);
         }
         tableSegments.forEach(t -> t.rows.clear());
+        dropped.forEach(Param::dropGradient);
     }
 
     /**
@@ -265,15 +311,17 @@ public final class AdamW implements AutoCloseable {
     }
 
     private static void join(List<java.util.concurrent.Future<?>> running) {
-        for (var f : running) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted during the optimizer step", e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IllegalStateException("the optimizer step failed", e.getCause());
-            }
+        running.forEach(AdamW::join);
+    }
+
+    private static <T> T join(java.util.concurrent.Future<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during the optimizer step", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("the optimizer step failed", e.getCause());
         }
     }
 
@@ -368,7 +416,6 @@ public final class AdamW implements AutoCloseable {
             float vi = b2 * v.get(i) + c2 * gi * gi;
             m.put(i, mi);
             v.put(i, vi);
-            g.put(i, 0f);
             w.put(i, w.get(i) * decay - u.stepSize * mi / ((float) Math.sqrt(vi) + u.epsHat));
         }
     }
@@ -388,12 +435,10 @@ public final class AdamW implements AutoCloseable {
         return pool;
     }
 
-    /** Zeroes every gradient without updating (after a skipped step). */
+    /** Drops every gradient without updating (after a skipped step). */
     public void zeroGrad() {
         for (Param p : params) {
-            if (p.array().hasGradient() && JniUtils.getGradient((PtNDArray) p.array()) != null) {
-                JniUtils.zeroGrad((PtNDArray) p.array());
-            }
+            p.dropGradient();
             if (p.rowGradient() != null) {
                 p.rowGradient().clear();
             }
