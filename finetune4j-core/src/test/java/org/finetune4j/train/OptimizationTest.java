@@ -157,7 +157,7 @@ class OptimizationTest {
                         for (int i = 0; i < gb.length; i++) {
                             assertEquals(2f * t * bBefore[i], gb[i], 1e-6 * Math.abs(2f * t * bBefore[i]), "bias gradient " + i + " at step " + t);
                         }
-                        // The norm is summed in Java across workers on the CPU: the same as a plain sum in double.
+                        // The global norm over both parameters (per-parameter norms in float, combined in double).
                         double squares = 0;
                         for (float g : gw) {
                             squares += (double) g * g;
@@ -165,7 +165,7 @@ class OptimizationTest {
                         for (float g : gb) {
                             squares += (double) g * g;
                         }
-                        assertEquals(Math.sqrt(squares), opt.gradNorm(scratch), 1e-12 * Math.sqrt(squares), "gradient norm at step " + t);
+                        assertEquals(Math.sqrt(squares), opt.gradNorm(scratch), 1e-5 * Math.sqrt(squares), "gradient norm at step " + t);
                         opt.step(1e-2, 0.5, scratch);
                     }
                     double bc1 = 1 - Math.pow(0.9, t);
