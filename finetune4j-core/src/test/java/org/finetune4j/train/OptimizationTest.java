@@ -41,8 +41,11 @@ class OptimizationTest {
         }
     }
 
-    @Test
-    void adamWMatchesTorchsUpdateWithDecayAndClipping() {
+    /** Both update paths: the fused CPU loop and the tensor ops an accelerator runs. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void adamWMatchesTorchsUpdateWithDecayAndClipping(boolean fused) {
+        System.setProperty("finetune4j.fusedAdamW", Boolean.toString(fused));
         try (NDManager root = NDManager.newBaseManager(); ParameterStore store = new ParameterStore(root)) {
             Param w = store.register("dense.weight", new Shape(3), Init.ZEROS);
             Param b = store.register("dense.bias", new Shape(3), Init.ZEROS);
@@ -99,10 +102,12 @@ class OptimizationTest {
             copy.restore(state, opt.stepCount());
             state.forEach((k, v) -> assertTrue(v.sameAs(copy.state().get(k)), k));
             assertEquals(5, copy.stepCount());
-            // Nothing per step is left in the parameters' long-lived memory.
+            // Nothing per step is left in the parameters' long-lived memory (no gradient handles either).
             assertEquals(arraysBefore, ((ai.djl.ndarray.BaseNDManager) store.manager()).getManagedArrays().size());
             opt.close();
             copy.close();
+        } finally {
+            System.clearProperty("finetune4j.fusedAdamW");
         }
     }
 
