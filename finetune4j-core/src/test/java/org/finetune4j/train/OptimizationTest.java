@@ -204,6 +204,36 @@ class OptimizationTest {
         }
     }
 
+    /**
+     * Gradient accumulation: micro-batches' gradients add up until the update, which drops them, so the
+     * next group starts from its own gradients alone.
+     */
+    @Test
+    void microBatchGradientsAddUpUntilTheUpdateDropsThem() {
+        try (NDManager root = NDManager.newBaseManager(); ParameterStore store = new ParameterStore(root)) {
+            Param w = store.register("dense.weight", new Shape(3), Init.ZEROS);
+            store.set("dense.weight", HostTensor.ofFloats(new float[] {0.5f, -1f, 2f}, 3));
+            w.array().setRequiresGradient(true);
+            try (AdamW opt = new AdamW(List.of(w), AdamW::decaysByDefault, AdamW.Settings.defaults(0.0), root)) {
+                float[][] xs = {{1f, 2f, 3f}, {0.25f, -4f, 8f}, {-3f, 0.5f, 1.5f}};
+                try (NDManager scratch = root.newSubManager()) {
+                    for (int k = 0; k < 2; k++) { // two micro-batches: loss_k = sum(w * x_k)
+                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                            gc.backward(w.array().mul(scratch.create(xs[k])).sum());
+                        }
+                    }
+                    assertArrayEquals(new float[] {1.25f, -2f, 11f}, grad(w, scratch), "the sum of both micro-batches");
+                    opt.step(1e-3, 1.0, scratch);
+                    assertFalse(hasGradientTensor(w));
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        gc.backward(w.array().mul(scratch.create(xs[2])).sum());
+                    }
+                    assertArrayEquals(xs[2], grad(w, scratch), "the next group's gradient alone");
+                }
+            }
+        }
+    }
+
     /** Whether PyTorch holds a gradient for the parameter (DJL's getGradient would make zeros when not). */
     private static boolean hasGradientTensor(Param p) {
         try (ai.djl.pytorch.engine.PtNDArray g = ai.djl.pytorch.jni.JniUtils.getGradient((ai.djl.pytorch.engine.PtNDArray) p.array())) {
