@@ -127,8 +127,8 @@ public final class EmbeddingGradients implements AutoCloseable {
 
     /**
      * The table's own gradient tensor. PyTorch creates a parameter's gradient at its first backward; a
-     * table only looked up through this class has none, so the call creates it with a zero-valued
-     * backward (once per table and step: the optimizer drops gradients after each update).
+     * table only looked up through this class has none, so the first call creates it with a zero-valued
+     * backward (once per table: the optimizer zeroes such a table's gradient in place, where it drops others).
      */
     private static NDArray tableGradient(NDArray table) {
         PtNDArray g = JniUtils.getGradient((PtNDArray) table);

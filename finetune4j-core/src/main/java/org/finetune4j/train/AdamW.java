@@ -179,6 +179,7 @@ public final class AdamW implements AutoCloseable {
         List<Segment> segments = new ArrayList<>();
         List<TableSegment> tableSegments = new ArrayList<>();
         List<Param> dropped = new ArrayList<>();
+        List<Param> zeroed = new ArrayList<>();
         long total = 0;
         long tableWork = 0;
         for (Param p : params) {
@@ -210,7 +211,13 @@ public final class AdamW implements AutoCloseable {
             Segment seg = new Segment(floats(p.array()), floats(g), floats(expAvg.get(p)), floats(expAvgSq.get(p)), decay);
             segments.add(seg);
             total += seg.w.capacity();
-            dropped.add(p);
+            if (p.embeddingTable() && !EmbeddingGradients.rowWise()) {
+                // Dense tables (-Dfinetune4j.sparseTableGradients=false, the A/B baseline) have their rows added into
+                // the existing gradient; dropped, it would have to be made again by a zero-valued backward each step.
+                zeroed.add(p);
+            } else {
+                dropped.add(p);
+            }
         }
         Update u = new Update((float) s.beta1(), (float) s.beta2(), (float) clipCoef, (float) stepSize, (float) epsHat);
         int workers = (int) Math.max(1, Math.min(threads, (total + tableWork) / MIN_ELEMENTS_PER_WORKER));
@@ -236,6 +243,7 @@ public final class AdamW implements AutoCloseable {
         }
         tableSegments.forEach(t -> t.rows.clear());
         dropped.forEach(Param::dropGradient);
+        zeroed.forEach(p -> JniUtils.zeroGrad((PtNDArray) p.array()));
     }
 
     /**
