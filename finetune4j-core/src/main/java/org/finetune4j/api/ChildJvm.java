@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.finetune4j.io.ProcessMemory;
 
 /**
  * Runs a main class in a fresh JVM: the same java binary, classpath, system properties and heap

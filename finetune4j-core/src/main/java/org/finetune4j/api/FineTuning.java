@@ -33,6 +33,7 @@ import org.finetune4j.data.LabelSet;
 import org.finetune4j.data.Splits;
 import org.finetune4j.data.TextCleaner;
 import org.finetune4j.io.AtomicFiles;
+import org.finetune4j.io.ProcessMemory;
 import org.finetune4j.lora.Lora;
 import org.finetune4j.lora.LoraConfig;
 import org.finetune4j.metrics.ClassificationMetrics;

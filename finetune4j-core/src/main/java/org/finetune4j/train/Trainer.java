@@ -198,14 +198,14 @@ public final class Trainer {
                         // Not in transformers' log: resident memory and live native arrays, to show neither grows.
                         // rss_mb: what the steps since the last trim left resident; at a trim step also
                         // rss_trimmed_mb, what stays once free pages went back (a leak would raise this one).
-                        long rss = org.finetune4j.api.ProcessMemory.rssBytes();
+                        long rss = org.finetune4j.io.ProcessMemory.rssBytes();
                         if (rss > 0) {
                             rec.put("rss_mb", Math.round(rss / 1e5) / 10.0);
                         }
                         if (trimNow) {
                             org.finetune4j.io.NativeMemory.trim();
                             trimNow = false;
-                            long trimmed = org.finetune4j.api.ProcessMemory.rssBytes();
+                            long trimmed = org.finetune4j.io.ProcessMemory.rssBytes();
                             if (trimmed > 0) {
                                 rec.put("rss_trimmed_mb", Math.round(trimmed / 1e5) / 10.0);
                             }

@@ -95,10 +95,23 @@ class HubEndToEndTest {
                 var e = org.junit.jupiter.api.Assertions.assertThrows(org.finetune4j.io.CheckpointException.class,
                         () -> ModelLocator.resolve(bad, config), bad);
                 assertTrue(e.getMessage().contains("org/name[@revision]"), e.getMessage());
-                assertTrue(e.getMessage().contains("all-MiniLM-L6-v2"), e.getMessage());
+                assertTrue(e.getMessage().contains(org.finetune4j.testing.FixtureModelSource.ID), e.getMessage()); // the installed sources' ids
             }
             assertEquals(0, hub.requests().size());
             assertTrue(Files.notExists(work.resolve("cache")));
+        }
+    }
+
+    @Test
+    void anInstalledModelSourceAnswersBeforeTheHub() throws Exception {
+        Path dir = Files.createDirectories(work.resolve("from-source"));
+        System.setProperty(org.finetune4j.testing.FixtureModelSource.PROPERTY, dir.toString());
+        try (FakeHub hub = new FakeHub()) {
+            HubConfig config = new HubConfig(hub.endpoint(), work.resolve("cache"), null, false);
+            assertEquals(dir, ModelLocator.resolve(org.finetune4j.testing.FixtureModelSource.ID, config));
+            assertEquals(0, hub.requests().size());
+        } finally {
+            System.clearProperty(org.finetune4j.testing.FixtureModelSource.PROPERTY);
         }
     }
 

@@ -20,7 +20,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.finetune4j.api.ProcessMemory;
+import org.finetune4j.io.ProcessMemory;
 import org.finetune4j.config.HeadConfig;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.config.ProblemType;

@@ -60,6 +60,14 @@ class PackagedModelsTest {
     }
 
     @Test
+    void theLocatorFindsThePackagedModelsThroughTheServiceRegistration() {
+        assertTrue(org.finetune4j.api.ModelSource.installed().stream().anyMatch(s -> s instanceof PackagedModelSource));
+        var e = assertThrows(org.finetune4j.io.CheckpointException.class, () -> org.finetune4j.api.ModelLocator.resolve("./no/such/dir"));
+        assertTrue(e.getMessage().contains("all-MiniLM-L6-v2, bge-small-en-v1.5"), e.getMessage());
+        assertTrue(new PackagedModelSource().resolve("no-such-model").isEmpty());
+    }
+
+    @Test
     void theHomeDirectoryHoldsOneDirectoryPerId() {
         assertEquals(tmp.resolve("models/bge-small-en-v1.5"), PackagedModels.cacheDir(PackagedModels.BGE_SMALL_EN_V15, tmp));
         Path home = PackagedModels.defaultHome();

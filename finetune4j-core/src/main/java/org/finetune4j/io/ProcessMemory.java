@@ -1,4 +1,4 @@
-package org.finetune4j.api;
+package org.finetune4j.io;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,8 +23,8 @@ public final class ProcessMemory {
         return read(Path.of("/proc/self/status"), key);
     }
 
-    /** A kB field of a /proc status file (another process's, for {@link ChildJvm}), in bytes; -1 if unreadable. */
-    static long read(Path status, String key) {
+    /** A kB field of a /proc status file (another process's, for org.finetune4j.api.ChildJvm), in bytes; -1 if unreadable. */
+    public static long read(Path status, String key) {
         try {
             for (String line : Files.readAllLines(status)) {
                 if (line.startsWith(key)) {
