@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -38,14 +37,14 @@ import org.finetune4j.lora.Lora;
 import org.finetune4j.lora.LoraConfig;
 import org.finetune4j.models.EncoderInput;
 import org.finetune4j.models.TransformerModel;
-import org.finetune4j.nn.EmbeddingGradients;
 import org.finetune4j.nn.Param;
 import org.finetune4j.nn.Precision;
 import org.finetune4j.text.TextTokenizer;
 import org.finetune4j.train.AdamW;
-import org.finetune4j.train.Losses;
 import org.finetune4j.train.Strategies;
 import org.finetune4j.train.TokenizedExamples;
+import org.finetune4j.train.Trainer;
+import org.finetune4j.train.TrainerListener;
 import org.finetune4j.train.TrainingConfig;
 
 /**
@@ -220,7 +219,7 @@ public final class BenchWorker {
     // ---- training ---------------------------------------------------------------------------------
 
     /** Totals over the timed steps of a training loop. */
-    record Timing(int steps, int nonFiniteSteps, long samples, long realTokens, long paddedTokens, double forward, double backward,
+    record Timing(int steps, long samples, long realTokens, long paddedTokens, double forward, double backward,
             double optimizer, double usefulFlops, double executedFlops) {
         double seconds() {
             return forward + backward + optimizer;
@@ -230,7 +229,6 @@ public final class BenchWorker {
             Map<String, Object> r = new LinkedHashMap<>();
             double s = seconds();
             r.put("timed_steps", steps);
-            r.put("non_finite_steps", nonFiniteSteps); // skipped: non-finite loss or gradient norm
             r.put("samples", samples);
             r.put("seconds", s);
             r.put("samples_per_second", samples / s);
@@ -246,12 +244,6 @@ public final class BenchWorker {
         }
     }
 
-    /**
-     * The training step of {@link org.finetune4j.train.Trainer}, copied without its logging, evaluation
-     * and checkpoints and with a clock around each part: forward and loss, backward, clip and AdamW
-     * update. PyTorch on CPU runs each op when it is called, and the loss is read back before the
-     * backward starts, so each clock measures its own part.
-     */
     /**
      * Where a worker writes its PyTorch profile: {@code -Dfinetune4j.profile=DIR/trace.json} becomes
      * {@code DIR/trace-WHAT.json}, so the workers of one bench do not overwrite each other's traces;
@@ -272,10 +264,21 @@ public final class BenchWorker {
         return trainSteps(b, data, plan, warmup, multiplierLayers, flops, manager, seed, null);
     }
 
-    /** As above; with {@code profile}, a PyTorch profile (Chrome trace) of the timed steps goes to that file. */
+    /**
+     * Times {@link Trainer#step} itself, the step {@code train} runs, one batch a step, without logging,
+     * evaluation or checkpoints: the clocks around forward and loss, backward, and clip plus update are
+     * the step's own ({@link Trainer.StepStats}). PyTorch on CPU runs each op when it is called, and the
+     * loss is read back before the backward starts, so each clock measures its own part. A non-finite
+     * loss stops the bench as it stops a run. With {@code profile}, a PyTorch profile (Chrome trace) of
+     * the timed steps goes to that file.
+     */
     static Timing trainSteps(Built b, EncodedDataset data, List<int[]> plan, int warmup, int[] multiplierLayers, ModelFlops flops,
             NDManager manager, long seed, String profile) {
-        TokenizedExamples ex = new TokenizedExamples(b.model(), data);
+        // transformers' defaults (AdamW, no weight decay, clipping at 1.0) at a constant learning rate.
+        TrainingConfig cfg = TrainingConfig.builder().learningRate(LR).weightDecay(0.0).lrSchedulerType("constant")
+                .epochs(1).batchSize(plan.get(0).length).seed(seed).build();
+        Trainer.Setup setup = new Trainer.Setup(cfg, b.trainable(), new TokenizedExamples(b.model(), data), epoch -> plan,
+                null, false, null, null, null, null, TrainerListener.NONE);
         double fwd = 0;
         double bwd = 0;
         double opt = 0;
@@ -284,83 +287,35 @@ public final class BenchWorker {
         long padded = 0;
         double useful = 0;
         double executed = 0;
-        int nonFinite = 0;
         int timed = 0;
-        try (AdamW optimizer = new AdamW(b.trainable(), AdamW::decaysByDefault, AdamW.Settings.defaults(0.0), manager)) {
+        try (Trainer trainer = new Trainer(setup, manager)) {
             for (int s = 0; s < plan.size(); s++) {
                 int[] idx = plan.get(s);
                 if (profile != null && s == warmup) {
                     JniUtils.startProfile(false, Boolean.getBoolean("finetune4j.profileShapes"), false);
                 }
-                long t0;
-                long t1;
-                long t2;
-                boolean finite;
-                try (NDManager step = manager.newSubManager(); EmbeddingGradients rowGradients = EmbeddingGradients.open()) {
-                    org.finetune4j.nn.Functional.seed(seed + s);
-                    t0 = System.nanoTime();
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray logits = ex.logits(step, idx, true); // (B, C)
-                        NDArray loss = Losses.crossEntropy(logits, ex.labels(step, idx), null, 0);
-                        finite = Float.isFinite(loss.getFloat());
-                        t1 = System.nanoTime();
-                        if (finite) {
-                            gc.backward(loss);
-                        }
-                    }
-                    rowGradients.accumulate(); // as train does
-                    t2 = System.nanoTime();
-                }
-                if (!finite) {
-                    // A guard, as in train (which would stop here): the bench skips the update, counts the step
-                    // (non_finite_steps, in the output) and leaves it out of the timings. The intermittent NaN of
-                    // DJL-NOTES.md was freed scalar memory read in backward (see Functional.scalar); a count above
-                    // zero now means a real problem.
-                    optimizer.zeroGrad();
-                    nonFinite++;
-                    continue;
-                }
-                boolean updated;
-                try (NDManager scratch = manager.newSubManager()) {
-                    double norm = optimizer.gradNorm(scratch);
-                    updated = Double.isFinite(norm);
-                    if (updated) {
-                        optimizer.step(LR, Math.min(1.0, 1.0 / (norm + 1e-6)), scratch);
-                    }
-                }
-                if (!updated) {
-                    // A finite loss with a non-finite gradient (the freed-scalar bug showed as this, with LoRA's
-                    // scale): skip the update rather than poison every weight, count it, leave it out of the timings.
-                    optimizer.zeroGrad();
-                    nonFinite++;
-                    continue;
-                }
-                long t3 = System.nanoTime();
+                Trainer.StepStats st = trainer.step(List.of(idx), 0, s);
                 if (s < warmup) {
                     continue;
                 }
                 timed++;
-                fwd += (t1 - t0) / 1e9;
-                bwd += (t2 - t1) / 1e9;
-                opt += (t3 - t2) / 1e9;
+                fwd += st.forwardNanos() / 1e9;
+                bwd += st.backwardNanos() / 1e9;
+                opt += st.optimizerNanos() / 1e9;
                 int longest = Arrays.stream(idx).map(data::length).max().orElse(0);
                 for (int i : idx) {
-                    int len = data.length(i);
-                    real += len;
-                    useful += flops.training(len, multiplierLayers);
+                    useful += flops.training(data.length(i), multiplierLayers);
                 }
-                padded += (long) longest * idx.length;
+                real += st.realTokens();
+                padded += st.paddedTokens();
                 executed += idx.length * flops.training(longest, multiplierLayers);
-                samples += idx.length;
+                samples += st.samples();
             }
         }
         if (profile != null) {
             JniUtils.stopProfile(profile);
         }
-        if (samples == 0) {
-            throw new IllegalStateException("every timed step had a non-finite loss or gradient (" + nonFinite + " steps)");
-        }
-        return new Timing(timed, nonFinite, samples, real, padded, fwd, bwd, opt, useful, executed);
+        return new Timing(timed, samples, real, padded, fwd, bwd, opt, useful, executed);
     }
 
     /** Batches for {@code total} steps of length-grouped epochs, as train plans them. */

@@ -45,9 +45,10 @@ final class TrainCommand implements Callable<Integer> {
         training.precision.apply(System.err);
         DataSpec spec = source.toDataSpec(listener::onMessage);
         TrainingConfig cfg = training.toConfig(strategy);
-        boolean isLora = strategy.equals("lora");
-        FineTuning.Spec run = new FineTuning.Spec(source.model, spec, training.headChoice(), source.multiLabel, cfg,
-                isLora ? training.lora.toConfig() : null, isLora && training.lora.merge, runDir(), overwrite, resume);
+        boolean isLora = cfg.strategy() == org.finetune4j.train.Strategy.LORA;
+        FineTuning.Spec run = FineTuning.Spec.builder().model(source.model).data(spec).head(training.headChoice())
+                .multiLabel(source.multiLabel).training(cfg).lora(isLora ? training.lora.toConfig() : null)
+                .mergeLora(isLora && training.lora.merge).output(runDir()).overwrite(overwrite).resumeFrom(resume).build();
         listener.onMessage("seed " + training.seed + "; output " + runDir());
         RunResult r = FineTuning.run(run, listener);
         Reports.print(r, quiet);

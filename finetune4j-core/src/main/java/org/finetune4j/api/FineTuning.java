@@ -1,25 +1,18 @@
 package org.finetune4j.api;
 
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVPrinter;
 import org.finetune4j.config.HeadConfig;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.config.Pooling;
@@ -40,14 +33,9 @@ import org.finetune4j.metrics.ClassificationMetrics;
 import org.finetune4j.metrics.ClassificationReport;
 import org.finetune4j.metrics.MultiLabelMetrics;
 import org.finetune4j.metrics.MultiLabelReport;
-import org.finetune4j.metrics.PrecisionRecallCurve;
-import org.finetune4j.metrics.RocCurve;
 import org.finetune4j.metrics.ThresholdSearch;
 import org.finetune4j.models.TransformerModel;
 import org.finetune4j.nn.Param;
-import org.finetune4j.report.Misclassified;
-import org.finetune4j.report.ReportWriter;
-import org.finetune4j.report.RunReport;
 import org.finetune4j.text.TextTokenizer;
 import org.finetune4j.train.AdapterCheckpointFormat;
 import org.finetune4j.train.CachedFeatureExamples;
@@ -55,25 +43,26 @@ import org.finetune4j.train.CheckpointFormat;
 import org.finetune4j.train.Evaluation;
 import org.finetune4j.train.Examples;
 import org.finetune4j.train.Losses;
+import org.finetune4j.train.MemoryProbe;
 import org.finetune4j.train.ModelCheckpointFormat;
 import org.finetune4j.train.StandardMetrics;
 import org.finetune4j.train.Strategies;
+import org.finetune4j.train.Strategy;
 import org.finetune4j.train.TokenizedExamples;
 import org.finetune4j.train.Trainer;
 import org.finetune4j.train.TrainerListener;
 import org.finetune4j.train.TrainingConfig;
 
 /**
- * A whole fine-tuning run, as one call: prepare the data, load the pre-trained model with a new head,
- * apply the strategy, train, pick the decision threshold, evaluate, and write the model, metrics and
- * report in Hugging Face layout. The command line's {@code train} is a thin wrapper around this.
+ * A whole fine-tuning run, as one call, in named phases: {@link #prepare} the data, {@link #encode} it,
+ * {@link #buildModel} for the strategy, {@link #train}, {@link #finalEvaluation}, {@link #writeArtifacts}:
+ * the model, metrics and report in Hugging Face layout. The command line's {@code train} is a thin
+ * wrapper around {@link #run}.
  */
 public final class FineTuning {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final ObjectMapper SNAKE = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
-    /** Validation examples listed in the report and misclassified.csv, most confident mistakes first. */
-    private static final int MISCLASSIFIED_SHOWN = 25;
 
     /**
      * The head to put on the encoder.
@@ -103,27 +92,68 @@ public final class FineTuning {
     }
 
     /**
-     * Everything a run needs.
+     * Everything a run needs; made with {@link #builder()}.
      *
-     * @param model a model directory or packaged id (see {@link ModelLocator})
-     * @param lora LoRA settings when {@code training.strategy()} is "lora", else null
+     * @param model a model directory, packaged id or Hub id (see {@link ModelLocator})
+     * @param lora LoRA settings when {@code training.strategy()} is LORA, else null
      * @param mergeLora also write a merged full model to {@code output/merged}
      * @param resumeFrom null, "latest", or a checkpoint directory
      */
     public record Spec(String model, DataSpec data, HeadChoice head, boolean multiLabel, TrainingConfig training,
             LoraConfig lora, boolean mergeLora, Path output, boolean overwrite, String resumeFrom) {
         public Spec {
-            if (training.strategy().equals("lora") && lora == null) {
+            java.util.Objects.requireNonNull(model, "model");
+            java.util.Objects.requireNonNull(data, "data");
+            java.util.Objects.requireNonNull(training, "training");
+            java.util.Objects.requireNonNull(output, "output");
+            head = head == null ? HeadChoice.STANDARD : head;
+            if (training.strategy() == Strategy.LORA && lora == null) {
                 throw new IllegalArgumentException("the lora strategy needs LoRA settings");
             }
-            if (!training.strategy().equals("lora") && (lora != null || mergeLora)) {
+            if (training.strategy() != Strategy.LORA && (lora != null || mergeLora)) {
                 throw new IllegalArgumentException("LoRA options need --strategy lora");
+            }
+        }
+
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** Named fields; model, data, training and output are required, the rest default to off/standard. */
+        public static final class Builder {
+            private String model;
+            private DataSpec data;
+            private HeadChoice head = HeadChoice.STANDARD;
+            private boolean multiLabel;
+            private TrainingConfig training;
+            private LoraConfig lora;
+            private boolean mergeLora;
+            private Path output;
+            private boolean overwrite;
+            private String resumeFrom;
+
+            public Builder model(String v) { model = v; return this; }
+            public Builder data(DataSpec v) { data = v; return this; }
+            public Builder head(HeadChoice v) { head = v; return this; }
+            public Builder multiLabel(boolean v) { multiLabel = v; return this; }
+            public Builder training(TrainingConfig v) { training = v; return this; }
+            public Builder lora(LoraConfig v) { lora = v; return this; }
+            public Builder mergeLora(boolean v) { mergeLora = v; return this; }
+            public Builder output(Path v) { output = v; return this; }
+            public Builder overwrite(boolean v) { overwrite = v; return this; }
+            public Builder resumeFrom(String v) { resumeFrom = v; return this; }
+
+            public Spec build() {
+                return new Spec(model, data, head, multiLabel, training, lora, mergeLora, output, overwrite, resumeFrom);
             }
         }
     }
 
     private FineTuning() {
     }
+
+    // ---------------------------------------------------------------------------------------------
+    // Data
 
     /** The data of a run after reading, cleaning, de-duplication and splitting. */
     public record Prepared(Dataset train, Dataset validation, Dataset test, LabelSet labels) {
@@ -179,180 +209,249 @@ public final class FineTuning {
     }
 
     // ---------------------------------------------------------------------------------------------
+    // The run
 
     public static RunResult run(Spec spec, TrainerListener listener) {
         TrainingConfig cfg = spec.training();
         Consumer<String> log = listener::onMessage;
         long started = System.nanoTime();
-        Path modelDir = ModelLocator.resolve(spec.model());
         Path resume = resumePath(spec);
         if (resume == null) {
             RunDirectory.prepare(spec.output(), spec.overwrite());
         }
-        Prepared data = prepare(spec.data(), cfg.seed(), log);
-        ProblemType problem = spec.multiLabel() ? ProblemType.MULTI_LABEL : ProblemType.SINGLE_LABEL;
-        boolean multi = problem == ProblemType.MULTI_LABEL;
-
+        Prepared data = prepare(spec.data(), cfg.seed(), log); // before the model: a bad file fails before any import
+        Path modelDir = ModelLocator.resolve(spec.model());
         ModelConfig base = ModelConfig.read(modelDir);
         HeadConfig head = spec.head().resolve(base);
-        // Remembered with the model so predictions see texts as training did: same cleaning, same truncation.
-        ObjectNode preprocessing = JSON.createObjectNode();
-        preprocessing.put("max_length", cfg.maxLength());
-        if (!spec.data().cleaner().equals(TextCleaner.NONE)) {
-            preprocessing.set("text_cleaning", SNAKE.valueToTree(spec.data().cleaner()));
+        checkMaxLength(cfg, base);
+        try (NDManager manager = NDManager.newBaseManager();
+                TextTokenizer tokenizer = TextTokenizer.load(modelDir, cfg.maxLength())) {
+            tokenizer.checkCompatible(base.encoder().vocabSize(), modelDir.toString());
+            Encoded encoded = encode(data, tokenizer, cfg, log);
+            try (Built built = buildModel(spec, modelDir, head, data, tokenizer, manager, log)) {
+                Examples trainEx = examples(built, encoded.train(), cfg, manager, listener);
+                Examples valEx = encoded.validation() == null ? null : examples(built, encoded.validation(), cfg, manager, listener);
+                float[] weights = classWeights(cfg, trainEx, data.labels().size(), spec.multiLabel());
+                Trainer.Result result = train(spec, built, encoded, trainEx, valEx, weights, data.labels(), manager,
+                        listener, resume);
+                if (cfg.tuneThreshold()) {
+                    tuneThreshold(built.model(), valEx, data.labels(), spec.multiLabel(), cfg, manager, log);
+                }
+                Evaluated evaluated = finalEvaluation(spec, built, valEx, encoded.test(), data.labels(), weights, result,
+                        manager);
+                return writeArtifacts(spec, modelDir, head, data, encoded, built, tokenizer, result, evaluated, started, log);
+            }
         }
+    }
+
+    /** max_length must fit the model's position table (RoBERTa's first pad_token_id + 1 positions are offsets). */
+    private static void checkMaxLength(TrainingConfig cfg, ModelConfig base) {
         int positions = base.encoder().maxPositionEmbeddings()
                 - (base.encoder().modelType().equals("roberta") ? base.encoder().padTokenId() + 1 : 0);
         if (cfg.maxLength() > positions) {
             throw new IllegalArgumentException("--max-length " + cfg.maxLength() + " exceeds the model's " + positions
                     + " positions");
         }
-        try (NDManager manager = NDManager.newBaseManager();
-                TextTokenizer tokenizer = TextTokenizer.load(modelDir, cfg.maxLength())) {
-            tokenizer.checkCompatible(base.encoder().vocabSize(), modelDir.toString());
-            EncodedDataset train = EncodedDataset.encode(data.train(), tokenizer, data.labels());
-            EncodedDataset val = data.validation() == null ? null : EncodedDataset.encode(data.validation(), tokenizer, data.labels());
-            EncodedDataset test = data.test() == null ? null : EncodedDataset.encode(data.test(), tokenizer, data.labels());
-            if (train.truncatedCount() > 0) {
-                log.accept(train.truncatedCount() + " of " + train.size() + " training texts were truncated to "
-                        + cfg.maxLength() + " tokens (see ./finetune4j stats for the length distribution)");
-            }
+    }
 
-            TransformerModel.Loaded loaded = TransformerModel.fromPretrained(modelDir, manager,
-                    c -> c.withClassifier(data.labels().names(), problem, head).withPreprocessing(preprocessing), true, cfg.seed());
-            try (TransformerModel model = loaded.model()) {
-                if (!loaded.report().missing().isEmpty()) {
-                    log.accept(loaded.report().summary());
-                }
-                Set<String> newlyInitialized = new LinkedHashSet<>(loaded.report().missing());
+    /** The splits, tokenised. {@code validation} and {@code test} may be null. */
+    record Encoded(EncodedDataset train, EncodedDataset validation, EncodedDataset test) {
+    }
 
-                // The strategy decides what trains.
-                Lora lora = null;
-                List<Param> trainable;
-                CheckpointFormat checkpoints;
-                if (cfg.strategy().equals("lora")) {
-                    LoraConfig lc = spec.lora().withBaseModel(spec.model());
-                    if (newlyInitialized.stream().anyMatch(k -> k.contains("pooler.")) && !lc.modulesToSave().contains("pooler")) {
-                        List<String> save = new ArrayList<>(lc.modulesToSave());
-                        save.add("pooler"); // the pooler is new too: train and save it with the head
-                        lc = lc.withModulesToSave(save);
-                    }
-                    lora = Lora.inject(model, lc, cfg.seed());
-                    trainable = lora.makeTrainable();
-                    checkpoints = new AdapterCheckpointFormat(lora, tokenizer, modelDir);
-                } else {
-                    trainable = Strategies.apply(model, cfg, newlyInitialized);
-                    checkpoints = new ModelCheckpointFormat(model, tokenizer, modelDir);
-                }
-                // PEFT's print_trainable_parameters: "all params" includes the LoRA matrices.
-                long total = model.parameters().count();
-                long trainableCount = trainable.stream().mapToLong(Param::numel).sum();
-                log.accept(String.format("trainable params: %,d || all params: %,d || trainable%%: %.4f", trainableCount, total,
-                        100.0 * trainableCount / total));
+    static Encoded encode(Prepared data, TextTokenizer tokenizer, TrainingConfig cfg, Consumer<String> log) {
+        EncodedDataset train = EncodedDataset.encode(data.train(), tokenizer, data.labels());
+        EncodedDataset val = data.validation() == null ? null : EncodedDataset.encode(data.validation(), tokenizer, data.labels());
+        EncodedDataset test = data.test() == null ? null : EncodedDataset.encode(data.test(), tokenizer, data.labels());
+        if (train.truncatedCount() > 0) {
+            log.accept(train.truncatedCount() + " of " + train.size() + " training texts were truncated to "
+                    + cfg.maxLength() + " tokens (see ./finetune4j stats for the length distribution)");
+        }
+        return new Encoded(train, val, test);
+    }
 
-                // What the loop iterates over: the frozen strategy trains the head on cached features.
-                boolean cached = cfg.strategy().equals("frozen");
-                Examples trainEx;
-                Examples valEx;
-                if (cached) {
-                    boolean poolerTrains = Strategies.poolerTrains(model);
-                    log.accept("frozen encoder: computing its features once for " + train.size() + " training and "
-                            + (val == null ? 0 : val.size()) + " validation examples");
-                    trainEx = CachedFeatureExamples.compute(model, train, poolerTrains, cfg.perDeviceEvalBatchSize(), manager,
-                            listener::onEvaluationProgress);
-                    valEx = val == null ? null : CachedFeatureExamples.compute(model, val, poolerTrains,
-                            cfg.perDeviceEvalBatchSize(), manager, listener::onEvaluationProgress);
-                } else {
-                    trainEx = new TokenizedExamples(model, train);
-                    valEx = val == null ? null : new TokenizedExamples(model, val);
-                }
-                float[] weights = classWeights(cfg, trainEx, data.labels().size(), multi);
-                Batches.Order order = cfg.groupByLength() ? Batches.Order.LENGTH_GROUPED : Batches.Order.SHUFFLED;
-                int[] lengths = train.lengths();
-                Trainer.Setup setup = new Trainer.Setup(cfg, trainable, trainEx,
-                        epoch -> Batches.plan(lengths, cfg.perDeviceTrainBatchSize(), order, cfg.seed(), epoch), valEx, multi,
-                        weights, new StandardMetrics(data.labels().names(), multi, null), checkpoints, spec.output(), listener);
-                Trainer trainer = new Trainer(setup, manager);
-                AtomicFiles.writeString(spec.output().resolve(Trainer.TRAINING_ARGS_FILE), cfg.toJson());
-                Trainer.Result result = trainer.train(resume);
-
-                // The decision threshold, chosen on validation data (binary single-label only).
-                if (cfg.tuneThreshold()) {
-                    if (multi || data.labels().size() != 2 || valEx == null) {
-                        throw new IllegalArgumentException("--tune-threshold needs a binary single-label task with validation data");
-                    }
-                    float[][] probs = Evaluation.softmax(Evaluation.logits(valEx, cfg.perDeviceEvalBatchSize(), manager, null));
-                    ThresholdSearch.Result t = ThresholdSearch.bestF1(valEx.goldIds(), probs);
-                    model.setDecisionThreshold(t.threshold());
-                    log.accept(String.format("decision threshold %.4f maximises validation F1 (%.4f, vs %.4f at 0.5)",
-                            t.threshold(), t.f1(), t.f1AtHalf()));
-                }
-
-                // Final evaluation of the model that is saved.
-                Path out = spec.output();
-                Map<String, Double> valMetrics = new LinkedHashMap<>();
-                Map<String, Double> testMetrics = new LinkedHashMap<>();
-                ClassificationReport valReport = null;
-                ClassificationReport testReport = null;
-                Final fv = null;
-                if (valEx != null) {
-                    fv = evaluate(valEx, data.labels().names(), multi, weights, cfg, model.config().decisionThreshold(), manager,
-                            "eval_", result.epochs());
-                    valMetrics = fv.metrics();
-                    valReport = fv.report();
-                    writeJson(out.resolve("eval_results.json"), valMetrics);
-                    AtomicFiles.writeString(out.resolve("classification_report.txt"), fv.text());
-                    AtomicFiles.writeString(out.resolve("classification_report.json"), fv.json());
-                }
-                if (test != null) {
-                    Examples testEx = cached ? CachedFeatureExamples.compute(model, test, Strategies.poolerTrains(model),
-                            cfg.perDeviceEvalBatchSize(), manager, null) : new TokenizedExamples(model, test);
-                    Final ft = evaluate(testEx, data.labels().names(), multi, weights, cfg, model.config().decisionThreshold(),
-                            manager, "test_", result.epochs());
-                    testMetrics = ft.metrics();
-                    testReport = ft.report();
-                    writeJson(out.resolve("test_results.json"), testMetrics);
-                    AtomicFiles.writeString(out.resolve("test_classification_report.txt"), ft.text());
-                    AtomicFiles.writeString(out.resolve("test_classification_report.json"), ft.json());
-                }
-
-                // The trained model, in Hugging Face layout (or a PEFT adapter).
-                checkpoints.save(out);
-                if (lora != null && spec.mergeLora()) {
-                    Path merged = out.resolve("merged");
-                    lora.saveMerged(merged);
-                    tokenizer.save(merged, modelDir);
-                    log.accept("merged model (no LoRA needed to load it) written to " + merged);
-                }
-                double wall = (System.nanoTime() - started) / 1e9;
-                Map<String, Object> facts = new LinkedHashMap<>();
-                facts.put("model", spec.model());
-                facts.put("strategy", cfg.strategy());
-                facts.put("train_examples", train.size());
-                facts.put("validation_examples", val == null ? 0 : val.size());
-                facts.put("test_examples", test == null ? 0 : test.size());
-                facts.put("trainable_params", trainableCount);
-                facts.put("total_params", model.parameters().count());
-                facts.put("trainable_percent", 100.0 * trainableCount / model.parameters().count());
-                facts.put("global_step", result.globalStep());
-                facts.put("epochs", result.epochs());
-                facts.put("stopped_early", result.stoppedEarly());
-                facts.put("best_checkpoint", result.bestCheckpoint() == null ? null : out.relativize(result.bestCheckpoint()).toString());
-                facts.put("train_runtime_s", result.trainSeconds());
-                facts.put("train_samples_per_second", result.samplesPerSecond());
-                facts.put("train_tokens_per_second", result.realTokens() / Math.max(result.trainSeconds(), 1e-9));
-                facts.put("padding_fraction", result.paddedTokens() == 0 ? 0.0
-                        : 1.0 - (double) result.realTokens() / result.paddedTokens());
-                facts.put("wall_time_s", wall);
-                facts.put("peak_rss_mb", ProcessMemory.peakRssBytes() / 1e6);
-                facts.put("saved_mb", directorySize(out, lora != null) / 1e6);
-                writeJson(out.resolve("run_config.json"), runConfig(spec, modelDir, head, data, facts));
-                writeReport(out, spec, data, result, valMetrics, fv, facts, cfg);
-                listener.onMessage("model written to " + out);
-                return new RunResult(out, valMetrics, testMetrics, valReport, testReport, facts);
-            }
+    /** The pre-trained model with a new head, the strategy applied: what trains, and how checkpoints save it. */
+    record Built(TransformerModel model, Lora lora, List<Param> trainable, CheckpointFormat checkpoints)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            model.close();
         }
     }
+
+    static Built buildModel(Spec spec, Path modelDir, HeadConfig head, Prepared data, TextTokenizer tokenizer,
+            NDManager manager, Consumer<String> log) {
+        TrainingConfig cfg = spec.training();
+        ProblemType problem = spec.multiLabel() ? ProblemType.MULTI_LABEL : ProblemType.SINGLE_LABEL;
+        ObjectNode preprocessing = preprocessing(spec);
+        TransformerModel.Loaded loaded = TransformerModel.fromPretrained(modelDir, manager,
+                c -> c.withClassifier(data.labels().names(), problem, head).withPreprocessing(preprocessing), true, cfg.seed());
+        TransformerModel model = loaded.model();
+        try {
+            if (!loaded.report().missing().isEmpty()) {
+                log.accept(loaded.report().summary());
+            }
+            Set<String> newlyInitialized = new LinkedHashSet<>(loaded.report().missing());
+            Built built;
+            if (cfg.strategy() == Strategy.LORA) {
+                LoraConfig lc = spec.lora().withBaseModel(spec.model());
+                if (newlyInitialized.stream().anyMatch(k -> k.contains("pooler.")) && !lc.modulesToSave().contains("pooler")) {
+                    List<String> save = new ArrayList<>(lc.modulesToSave());
+                    save.add("pooler"); // the pooler is new too: train and save it with the head
+                    lc = lc.withModulesToSave(save);
+                }
+                Lora lora = Lora.inject(model, lc, cfg.seed());
+                built = new Built(model, lora, lora.makeTrainable(), new AdapterCheckpointFormat(lora, tokenizer, modelDir));
+            } else {
+                built = new Built(model, null, Strategies.apply(model, cfg, newlyInitialized),
+                        new ModelCheckpointFormat(model, tokenizer, modelDir));
+            }
+            // PEFT's print_trainable_parameters: "all params" includes the LoRA matrices.
+            long total = model.parameters().count();
+            long trainable = built.trainable().stream().mapToLong(Param::numel).sum();
+            log.accept(String.format("trainable params: %,d || all params: %,d || trainable%%: %.4f", trainable, total,
+                    100.0 * trainable / total));
+            return built;
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** Remembered with the model so predictions see texts as training did: same cleaning, same truncation. */
+    private static ObjectNode preprocessing(Spec spec) {
+        ObjectNode p = JSON.createObjectNode();
+        p.put("max_length", spec.training().maxLength());
+        if (!spec.data().cleaner().equals(TextCleaner.NONE)) {
+            p.set("text_cleaning", SNAKE.valueToTree(spec.data().cleaner()));
+        }
+        return p;
+    }
+
+    /** What the loop iterates over: the frozen strategy trains the head on encoder features computed once. */
+    private static Examples examples(Built built, EncodedDataset data, TrainingConfig cfg, NDManager manager,
+            TrainerListener listener) {
+        if (cfg.strategy() != Strategy.FROZEN) {
+            return new TokenizedExamples(built.model(), data);
+        }
+        listener.onMessage("frozen encoder: computing its features once for " + data.size() + " examples");
+        return CachedFeatureExamples.compute(built.model(), data, Strategies.poolerTrains(built.model()),
+                cfg.perDeviceEvalBatchSize(), manager, listener::onEvaluationProgress);
+    }
+
+    static Trainer.Result train(Spec spec, Built built, Encoded encoded, Examples trainEx, Examples valEx, float[] weights,
+            LabelSet labels, NDManager manager, TrainerListener listener, Path resume) {
+        TrainingConfig cfg = spec.training();
+        Batches.Order order = cfg.groupByLength() ? Batches.Order.LENGTH_GROUPED : Batches.Order.SHUFFLED;
+        int[] lengths = encoded.train().lengths();
+        Trainer.Setup setup = new Trainer.Setup(cfg, built.trainable(), trainEx,
+                epoch -> Batches.plan(lengths, cfg.perDeviceTrainBatchSize(), order, cfg.seed(), epoch), valEx,
+                spec.multiLabel(), weights, new StandardMetrics(labels.names(), spec.multiLabel(), null), built.checkpoints(),
+                spec.output(), TrainerListener.all(new MemoryProbe(manager), listener));
+        AtomicFiles.writeString(spec.output().resolve(Trainer.TRAINING_ARGS_FILE), cfg.toJson());
+        try (Trainer trainer = new Trainer(setup, manager)) {
+            return trainer.train(resume);
+        }
+    }
+
+    /** The decision threshold, chosen on validation data (binary single-label only), saved in config.json. */
+    private static void tuneThreshold(TransformerModel model, Examples valEx, LabelSet labels, boolean multi,
+            TrainingConfig cfg, NDManager manager, Consumer<String> log) {
+        if (multi || labels.size() != 2 || valEx == null) {
+            throw new IllegalArgumentException("--tune-threshold needs a binary single-label task with validation data");
+        }
+        float[][] probs = Evaluation.softmax(Evaluation.logits(valEx, cfg.perDeviceEvalBatchSize(), manager, null));
+        ThresholdSearch.Result t = ThresholdSearch.bestF1(valEx.goldIds(), probs);
+        model.setDecisionThreshold(t.threshold());
+        log.accept(String.format("decision threshold %.4f maximises validation F1 (%.4f, vs %.4f at 0.5)",
+                t.threshold(), t.f1(), t.f1AtHalf()));
+    }
+
+    /** The final evaluations of the model that is saved; {@code validation} or {@code test} null when there was none. */
+    record Evaluated(Final validation, Final test) {
+        Map<String, Double> validationMetrics() {
+            return validation == null ? new LinkedHashMap<>() : validation.metrics();
+        }
+
+        Map<String, Double> testMetrics() {
+            return test == null ? new LinkedHashMap<>() : test.metrics();
+        }
+    }
+
+    static Evaluated finalEvaluation(Spec spec, Built built, Examples valEx, EncodedDataset test, LabelSet labels,
+            float[] weights, Trainer.Result result, NDManager manager) {
+        TrainingConfig cfg = spec.training();
+        Double threshold = built.model().config().decisionThreshold();
+        Final fv = valEx == null ? null : evaluate(valEx, labels.names(), spec.multiLabel(), weights, cfg, threshold,
+                manager, "eval_", result.epochs());
+        Final ft = null;
+        if (test != null) {
+            Examples testEx = cfg.strategy() == Strategy.FROZEN ? CachedFeatureExamples.compute(built.model(), test,
+                    Strategies.poolerTrains(built.model()), cfg.perDeviceEvalBatchSize(), manager, null)
+                    : new TokenizedExamples(built.model(), test);
+            ft = evaluate(testEx, labels.names(), spec.multiLabel(), weights, cfg, threshold, manager, "test_", result.epochs());
+        }
+        return new Evaluated(fv, ft);
+    }
+
+    /** The model in Hugging Face layout (or a PEFT adapter), the evaluation files, run_config.json and the report. */
+    static RunResult writeArtifacts(Spec spec, Path modelDir, HeadConfig head, Prepared data, Encoded encoded, Built built,
+            TextTokenizer tokenizer, Trainer.Result result, Evaluated ev, long started, Consumer<String> log) {
+        Path out = spec.output();
+        writeEvaluation(out, "eval_results.json", "classification_report", ev.validation());
+        writeEvaluation(out, "test_results.json", "test_classification_report", ev.test());
+        built.checkpoints().save(out);
+        if (built.lora() != null && spec.mergeLora()) {
+            Path merged = out.resolve("merged");
+            built.lora().saveMerged(merged);
+            tokenizer.save(merged, modelDir);
+            log.accept("merged model (no LoRA needed to load it) written to " + merged);
+        }
+        Map<String, Object> facts = facts(spec, encoded, built, result, started);
+        RunArtifacts.writeJson(out.resolve("run_config.json"), RunArtifacts.runConfig(spec, modelDir, head, data, facts));
+        RunArtifacts.writeReport(out, spec, data, result, ev.validationMetrics(), ev.validation(), facts, spec.training());
+        log.accept("model written to " + out);
+        return new RunResult(out, ev.validationMetrics(), ev.testMetrics(),
+                ev.validation() == null ? null : ev.validation().report(), ev.test() == null ? null : ev.test().report(), facts);
+    }
+
+    private static void writeEvaluation(Path out, String resultsFile, String reportName, Final f) {
+        if (f == null) {
+            return;
+        }
+        RunArtifacts.writeJson(out.resolve(resultsFile), f.metrics());
+        AtomicFiles.writeString(out.resolve(reportName + ".txt"), f.text());
+        AtomicFiles.writeString(out.resolve(reportName + ".json"), f.json());
+    }
+
+    /** The "results" of run_config.json: sizes, parameters, steps, speed, memory. */
+    private static Map<String, Object> facts(Spec spec, Encoded encoded, Built built, Trainer.Result result, long started) {
+        Path out = spec.output();
+        long total = built.model().parameters().count();
+        long trainable = built.trainable().stream().mapToLong(Param::numel).sum();
+        Map<String, Object> facts = new LinkedHashMap<>();
+        facts.put("model", spec.model());
+        facts.put("strategy", spec.training().strategy().id());
+        facts.put("train_examples", encoded.train().size());
+        facts.put("validation_examples", encoded.validation() == null ? 0 : encoded.validation().size());
+        facts.put("test_examples", encoded.test() == null ? 0 : encoded.test().size());
+        facts.put("trainable_params", trainable);
+        facts.put("total_params", total);
+        facts.put("trainable_percent", 100.0 * trainable / total);
+        facts.put("global_step", result.globalStep());
+        facts.put("epochs", result.epochs());
+        facts.put("stopped_early", result.stoppedEarly());
+        facts.put("best_checkpoint", result.bestCheckpoint() == null ? null : out.relativize(result.bestCheckpoint()).toString());
+        facts.put("train_runtime_s", result.trainSeconds());
+        facts.put("train_samples_per_second", result.samplesPerSecond());
+        facts.put("train_tokens_per_second", result.realTokens() / Math.max(result.trainSeconds(), 1e-9));
+        facts.put("padding_fraction", result.paddedTokens() == 0 ? 0.0 : 1.0 - (double) result.realTokens() / result.paddedTokens());
+        facts.put("wall_time_s", (System.nanoTime() - started) / 1e9);
+        facts.put("peak_rss_mb", ProcessMemory.peakRssBytes() / 1e6);
+        facts.put("saved_mb", RunArtifacts.directorySize(out, built.lora() != null) / 1e6);
+        return facts;
+    }
+
+    // ---------------------------------------------------------------------------------------------
 
     private static Path resumePath(Spec spec) {
         if (spec.resumeFrom() == null) {
@@ -444,125 +543,8 @@ public final class FineTuning {
         return new Final(m, report, text, json, probs, gold);
     }
 
-    private static Map<String, Object> runConfig(Spec spec, Path modelDir, HeadConfig head, Prepared data,
-            Map<String, Object> facts) {
-        Map<String, Object> rc = new LinkedHashMap<>();
-        rc.put("model", spec.model());
-        rc.put("model_dir", modelDir.toAbsolutePath().toString());
-        Map<String, Object> d = new LinkedHashMap<>();
-        DataSpec ds = spec.data();
-        d.put("train", ds.train().toString());
-        d.put("validation", ds.validation() == null ? null : ds.validation().toString());
-        d.put("test", ds.test() == null ? null : ds.test().toString());
-        d.put("split", ds.split());
-        d.put("read", SNAKE.valueToTree(ds.read()));
-        d.put("cleaning", SNAKE.valueToTree(ds.cleaner()));
-        d.put("drop_duplicates", ds.dropDuplicates());
-        d.put("drop_empty", ds.dropEmpty());
-        d.put("sizes", Map.of("train", data.train().size(), "validation", data.validation() == null ? 0 : data.validation().size(),
-                "test", data.test() == null ? 0 : data.test().size()));
-        d.put("labels", data.labels().names());
-        rc.put("data", d);
-        rc.put("head", SNAKE.valueToTree(head));
-        rc.put("problem_type", spec.multiLabel() ? "multi_label_classification" : "single_label_classification");
-        rc.put("training", SNAKE.valueToTree(spec.training()));
-        rc.put("precision", org.finetune4j.nn.Precision.current().label()); // of the linear layers' products
-        if (spec.lora() != null) {
-            try {
-                rc.put("lora", JSON.readTree(spec.lora().toJson()));
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        rc.put("results", facts);
-        rc.put("environment", Map.of("java", System.getProperty("java.version"), "os", System.getProperty("os.name") + " "
-                + System.getProperty("os.arch"), "cpus", Runtime.getRuntime().availableProcessors()));
-        return rc;
-    }
-
-    private static void writeReport(Path out, Spec spec, Prepared data, Trainer.Result result, Map<String, Double> valMetrics,
-            Final fv, Map<String, Object> facts, TrainingConfig cfg) {
-        RunReport.Builder b = RunReport.builder("finetune4j run: " + spec.model() + ", " + cfg.strategy())
-                .modelId(spec.model()).strategy(cfg.strategy())
-                .dataset(spec.data().train().getFileName() + " (" + data.train().size() + " train"
-                        + (data.validation() == null ? "" : ", " + data.validation().size() + " validation")
-                        + (data.test() == null ? "" : ", " + data.test().size() + " test") + ")")
-                .logHistory(result.logHistory()).finalMetrics(valMetrics).labelNames(data.labels().names());
-        Map<String, String> f = new LinkedHashMap<>();
-        facts.forEach((k, v) -> f.put(k, v instanceof Double x ? String.format("%.4g", x) : String.valueOf(v)));
-        b.facts(f);
-        b.trainingConfig(SNAKE.convertValue(cfg, Map.class));
-        if (fv != null && fv.report() != null) {
-            ClassificationReport r = fv.report();
-            b.confusionMatrix(r.confusionMatrix().counts()).classificationReport(fv.text());
-            if (r.isBinary()) {
-                double[] scores = new double[fv.probs().length];
-                for (int i = 0; i < scores.length; i++) {
-                    scores[i] = fv.probs()[i][1];
-                }
-                boolean bothClasses = java.util.Arrays.stream(fv.gold()).distinct().count() == 2;
-                if (bothClasses) {
-                    RocCurve roc = RocCurve.of(fv.gold(), scores);
-                    PrecisionRecallCurve pr = PrecisionRecallCurve.of(fv.gold(), scores);
-                    b.roc(new org.finetune4j.report.RocCurve(roc.fpr(), roc.tpr(), RocCurve.rocAuc(fv.gold(), scores)));
-                    b.precisionRecall(new org.finetune4j.report.PrecisionRecallCurve(pr.precision(), pr.recall(),
-                            PrecisionRecallCurve.averagePrecision(fv.gold(), scores)));
-                }
-            }
-            List<Misclassified> wrong = misclassified(data.validation(), data.labels().names(), fv, result, cfg);
-            b.misclassified(wrong);
-            writeMisclassified(out.resolve("misclassified.csv"), wrong);
-        } else if (fv != null) {
-            b.classificationReport(fv.text());
-        }
-        ReportWriter.write(out, b.build());
-    }
-
-    private static List<Misclassified> misclassified(Dataset val, List<String> labels, Final fv, Trainer.Result result,
-            TrainingConfig cfg) {
-        int[] pred = ClassificationMetrics.predictions(fv.probs(), fv.report() == null ? null
-                : fv.report().binary() == null ? null : fv.report().binary().threshold());
-        List<Misclassified> out = new ArrayList<>();
-        for (int i = 0; i < pred.length; i++) {
-            if (pred[i] != fv.gold()[i]) {
-                out.add(new Misclassified(val.get(i).text(), labels.get(fv.gold()[i]), labels.get(pred[i]), fv.probs()[i][pred[i]]));
-            }
-        }
-        out.sort(Comparator.comparingDouble(Misclassified::score).reversed());
-        return out.subList(0, Math.min(MISCLASSIFIED_SHOWN, out.size()));
-    }
-
-    private static void writeMisclassified(Path file, List<Misclassified> rows) {
-        AtomicFiles.write(file, o -> {
-            var w = new java.io.OutputStreamWriter(o, java.nio.charset.StandardCharsets.UTF_8);
-            try (CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader("text", "gold", "predicted", "score").build())) {
-                for (Misclassified m : rows) {
-                    p.printRecord(m.text(), m.goldLabel(), m.predictedLabel(), m.score());
-                }
-            }
-        });
-    }
-
-    private static long directorySize(Path out, boolean adapterOnly) {
-        List<String> files = adapterOnly ? List.of(Lora.WEIGHTS_FILE, LoraConfig.FILE)
-                : List.of("model.safetensors", "config.json");
-        long total = 0;
-        for (String f : files) {
-            try {
-                total += Files.exists(out.resolve(f)) ? Files.size(out.resolve(f)) : 0;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return total;
-    }
-
     static void writeJson(Path file, Object value) {
-        try {
-            AtomicFiles.writeString(file, JSON.writeValueAsString(value) + "\n");
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        RunArtifacts.writeJson(file, value);
     }
 
     private static double round(double v) {

@@ -23,9 +23,9 @@ public final class Strategies {
         Predicate<String> head = k -> model.head().modulePrefixes().stream().anyMatch(k::startsWith);
         Predicate<String> isNew = newlyInitialized::contains;
         Predicate<String> trainable = switch (cfg.strategy()) {
-            case "full" -> k -> true;
-            case "frozen" -> head.or(isNew);
-            case "partial" -> {
+            case FULL -> k -> true;
+            case FROZEN -> head.or(isNew);
+            case PARTIAL -> {
                 int layers = model.config().encoder().numLayers();
                 if (cfg.frozenLayers() > layers) {
                     throw new IllegalArgumentException("--frozen-layers " + cfg.frozenLayers() + " exceeds the model's "
@@ -38,8 +38,7 @@ public final class Strategies {
                 }
                 yield frozen.negate().or(isNew);
             }
-            case "lora" -> throw new IllegalArgumentException("the lora strategy is set up by org.finetune4j.lora");
-            default -> throw new IllegalArgumentException(cfg.strategy());
+            case LORA -> throw new IllegalArgumentException("the lora strategy is set up by org.finetune4j.lora");
         };
         model.parameters().setTrainable(trainable);
         List<Param> out = model.parameters().trainable();

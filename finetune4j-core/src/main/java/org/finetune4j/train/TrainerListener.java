@@ -3,8 +3,9 @@ package org.finetune4j.train;
 import java.util.Map;
 
 /**
- * Observes a run: progress bars, logging, reports. Listeners never change the run; the one
- * exception is {@link Control#stop()}, the equivalent of transformers' TrainerControl
+ * Observes a run: progress bars, logging, reports, memory probes ({@link MemoryProbe}). Listeners never
+ * change the run: they may add keys to a log record they are shown (as transformers' on_log may), and
+ * the one way to steer is {@link Control#stop()}, the equivalent of transformers' TrainerControl
  * should_training_stop, which ends training cleanly after the current step.
  */
 public interface TrainerListener {
@@ -47,4 +48,45 @@ public interface TrainerListener {
 
     TrainerListener NONE = new TrainerListener() {
     };
+
+    /** The listeners in order: each sees every event, and a record after the ones before it (which may add keys). */
+    static TrainerListener all(TrainerListener... listeners) {
+        java.util.List<TrainerListener> ls = java.util.List.of(listeners);
+        return new TrainerListener() {
+            @Override
+            public void onTrainBegin(long totalSteps, long trainableParams, long totalParams) {
+                ls.forEach(l -> l.onTrainBegin(totalSteps, trainableParams, totalParams));
+            }
+
+            @Override
+            public void onStep(long globalStep, long totalSteps, double loss, Control control) {
+                ls.forEach(l -> l.onStep(globalStep, totalSteps, loss, control));
+            }
+
+            @Override
+            public void onLog(Map<String, Object> record) {
+                ls.forEach(l -> l.onLog(record));
+            }
+
+            @Override
+            public void onEvaluationProgress(int done, int total) {
+                ls.forEach(l -> l.onEvaluationProgress(done, total));
+            }
+
+            @Override
+            public void onCheckpoint(java.nio.file.Path dir) {
+                ls.forEach(l -> l.onCheckpoint(dir));
+            }
+
+            @Override
+            public void onMessage(String message) {
+                ls.forEach(l -> l.onMessage(message));
+            }
+
+            @Override
+            public void onTrainEnd() {
+                ls.forEach(TrainerListener::onTrainEnd);
+            }
+        };
+    }
 }

@@ -14,7 +14,7 @@ import java.util.Set;
  */
 public record TrainingConfig(
         /* What trains. */
-        String strategy, // full | frozen | partial | lora
+        Strategy strategy,
         int frozenLayers, // partial: the embeddings and this many lowest layers are frozen
         /* Data. */
         int maxLength, // truncation length in tokens; not a TrainingArguments field (tokenizer's max_length)
@@ -50,14 +50,13 @@ public record TrainingConfig(
         /* Reproducibility. */
         long seed) {
 
-    public static final Set<String> STRATEGIES = Set.of("full", "frozen", "partial", "lora");
     public static final Set<String> EVAL_STRATEGIES = Set.of("no", "epoch", "steps");
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT);
 
     public TrainingConfig {
-        require(STRATEGIES.contains(strategy), "strategy must be one of " + sorted(STRATEGIES) + ", got \"" + strategy + "\"");
+        require(strategy != null, "strategy must be one of " + String.join(", ", Strategy.ids()));
         require(frozenLayers >= 0, "frozen_layers must be >= 0");
         require(maxLength >= 2, "max_length must be at least 2 (room for [CLS] and [SEP])");
         require(numTrainEpochs >= 1, "num_train_epochs must be >= 1");
@@ -172,7 +171,7 @@ public record TrainingConfig(
 
     /** Fluent construction with the defaults documented on the record's fields. */
     public static final class Builder {
-        private String strategy = "full";
+        private Strategy strategy = Strategy.FULL;
         private int frozenLayers = 0;
         private int maxLength = 128;
         private boolean groupByLength = true;
@@ -204,7 +203,9 @@ public record TrainingConfig(
         private boolean tuneThreshold = false;
         private long seed = 42;
 
-        public Builder strategy(String v) { strategy = v; return this; }
+        public Builder strategy(Strategy v) { strategy = v; return this; }
+        /** The strategy by its id (full, frozen, partial, lora). */
+        public Builder strategy(String id) { strategy = Strategy.of(id); return this; }
         public Builder frozenLayers(int v) { frozenLayers = v; return this; }
         public Builder maxLength(int v) { maxLength = v; return this; }
         public Builder groupByLength(boolean v) { groupByLength = v; return this; }

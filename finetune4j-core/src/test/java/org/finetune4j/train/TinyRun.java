@@ -66,7 +66,7 @@ final class TinyRun {
         return new Trainer.Setup(cfg, trainable, train,
                 epoch -> Batches.plan(lengths, cfg.perDeviceTrainBatchSize(), order, cfg.seed(), epoch), val, false, null,
                 new StandardMetrics(model.config().labels(), false, null), new ModelCheckpointFormat(model, tok, null), out,
-                listener);
+                TrainerListener.all(new MemoryProbe(model.manager().getParentManager()), listener));
     }
 
     private TinyRun() {
