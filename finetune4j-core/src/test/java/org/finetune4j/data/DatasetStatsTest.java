@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.finetune4j.testing.NeedsSharedData;
 import org.finetune4j.testing.SharedData;
 import org.finetune4j.testing.TinyModels;
 import org.finetune4j.text.TextTokenizer;
@@ -92,6 +93,7 @@ class DatasetStatsTest {
 
     /** Seed 001 prints word statistics; these are Python's len(text.split()) figures for the disaster tweets. */
     @Test
+    @NeedsSharedData
     void disasterTweetsWordStatisticsMatchPython() {
         Dataset tweets = DataReader.read(SharedData.require("data/disaster-tweets/train.csv"), ReadOptions.of("text", "target"));
         TinyModels.writeTokenizer(dir);
