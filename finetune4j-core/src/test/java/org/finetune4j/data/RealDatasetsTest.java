@@ -13,7 +13,6 @@ import org.finetune4j.testing.SharedData;
 import org.finetune4j.testing.TinyModels;
 import org.finetune4j.text.TextTokenizer;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The readers against the project's real datasets (../shared/data), with the counts their READMEs give.
@@ -21,9 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @NeedsSharedData
 class RealDatasetsTest {
-    @TempDir
-    Path dir;
-
     private static Dataset tweets() {
         return DataReader.read(SharedData.require("data/disaster-tweets/train.csv"), ReadOptions.of("text", "target").withIdColumn("id"));
     }
@@ -118,9 +114,8 @@ class RealDatasetsTest {
     @Test
     void lengthGroupingCutsPaddingOnRealTweets() {
         Dataset train = Splits.stratified(tweets(), new double[] {0.9, 0.1}, 42).get(0);
-        TinyModels.writeTokenizer(dir);
         EncodedDataset enc;
-        try (TextTokenizer tok = TextTokenizer.load(dir, 128)) {
+        try (TextTokenizer tok = TinyModels.tokenizer(128)) {
             enc = EncodedDataset.encode(train, tok, LabelSet.fromTraining(train));
         }
         assertEquals(6851, enc.size());
