@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
@@ -15,7 +14,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.finetune4j.config.ModelConfig;
-import org.finetune4j.models.TransformerModel;
 import org.finetune4j.testing.TinyModels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,12 +28,7 @@ class CompareCommandTest {
 
     @BeforeAll
     static void tinyModelAndData() throws Exception {
-        model = tmp.resolve("tiny-bert");
-        try (NDManager m = NDManager.newBaseManager();
-                TransformerModel tm = TransformerModel.random(ModelConfig.encoderOnly(TinyModels.bert()), m, 1)) {
-            tm.save(model);
-        }
-        TinyModels.writeTokenizer(model);
+        model = TinyModels.save(ModelConfig.encoderOnly(TinyModels.bert()), 1, tmp.resolve("tiny-bert"));
         List<String> rows = new ArrayList<>(List.of("text,label"));
         for (int i = 0; i < 40; i++) {
             rows.add(i % 2 == 0 ? "the storm flooded the town number " + i + ",disaster"

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.Reader;
@@ -19,7 +18,6 @@ import java.util.TreeSet;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVRecord;
 import org.finetune4j.config.ModelConfig;
-import org.finetune4j.models.TransformerModel;
 import org.finetune4j.testing.TinyModels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,12 +56,7 @@ class EvaluatePredictStatsTest {
 
     @BeforeAll
     static void trainTinyClassifiers() throws Exception {
-        base = dir.resolve("base");
-        try (NDManager m = NDManager.newBaseManager();
-                TransformerModel tm = TransformerModel.random(ModelConfig.encoderOnly(TinyModels.bert()), m, 7)) {
-            tm.save(base);
-        }
-        TinyModels.writeTokenizer(base);
+        base = TinyModels.save(ModelConfig.encoderOnly(TinyModels.bert()), 7, dir.resolve("base"));
         Path train = writeCsv("train.csv", 24, 0, 0);
         evalCsv = writeCsv("eval.csv", 10, 5, 1000);
         run = dir.resolve("run");

@@ -3,15 +3,10 @@ package org.finetune4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.List;
-import org.finetune4j.config.HeadConfig;
-import org.finetune4j.config.ModelConfig;
-import org.finetune4j.config.ProblemType;
-import org.finetune4j.models.TransformerModel;
 import org.finetune4j.testing.TinyModels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,12 +18,7 @@ class ModelCommandsTest {
 
     @BeforeAll
     static void tinyModel() {
-        ModelConfig cfg = ModelConfig.encoderOnly(TinyModels.bert())
-                .withClassifier(List.of("ham", "spam"), ProblemType.SINGLE_LABEL, HeadConfig.standard(TinyModels.bert()));
-        try (NDManager m = NDManager.newBaseManager(); TransformerModel tm = TransformerModel.random(cfg, m, 1)) {
-            tm.save(model);
-        }
-        TinyModels.writeTokenizer(model);
+        TinyModels.save(TinyModels.classifier(TinyModels.bert(), List.of("ham", "spam")), 1, model);
     }
 
     @Test

@@ -10,27 +10,16 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.nio.file.Path;
 import java.util.List;
 import org.finetune4j.models.EncoderInput;
 import org.finetune4j.testing.TinyModels;
 import org.finetune4j.text.TextTokenizer;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Tokenise once, then pad per batch, with the real uncased BERT tokenizer. */
 class BatchBuilderTest {
     private static final int CLS = 101;
     private static final int SEP = 102;
-
-    @TempDir
-    static Path dir;
-
-    @BeforeAll
-    static void tokenizer() {
-        TinyModels.writeTokenizer(dir);
-    }
 
     private static Example ex(String text, String pair, String... labels) {
         return new Example("id-" + text.length(), text, pair, List.of(labels), 1);
@@ -42,7 +31,7 @@ class BatchBuilderTest {
                 ex("a much longer sentence about the weather today", null, "pos")), LabelMode.SINGLE);
         LabelSet labels = LabelSet.fromTraining(data);
         EncodedDataset enc;
-        try (TextTokenizer tok = TextTokenizer.load(dir, 8)) {
+        try (TextTokenizer tok = TinyModels.tokenizer(8)) {
             enc = EncodedDataset.encode(data, tok, labels);
         }
         assertEquals(3, enc.size());
@@ -83,7 +72,7 @@ class BatchBuilderTest {
         LabelSet labels = LabelSet.fromTraining(data);
         assertEquals(List.of("greeting", "question", "weather"), labels.names());
         EncodedDataset enc;
-        try (TextTokenizer tok = TextTokenizer.load(dir, 0)) {
+        try (TextTokenizer tok = TinyModels.tokenizer(0)) {
             enc = EncodedDataset.encode(data, tok, labels);
         }
         assertTrue(enc.hasPairs());
@@ -109,7 +98,7 @@ class BatchBuilderTest {
         Dataset train = new Dataset("train.csv", List.of(ex("a", null, "x"), ex("b", null, "y")), LabelMode.SINGLE);
         Dataset dev = new Dataset("dev.csv", List.of(new Example("0", "c", null, List.of("z"), 5)), LabelMode.SINGLE);
         Dataset test = new Dataset("test.csv", List.of(new Example("0", "c", null, List.of(), 2)), LabelMode.UNLABELLED);
-        try (TextTokenizer tok = TextTokenizer.load(dir, 16)) {
+        try (TextTokenizer tok = TinyModels.tokenizer(16)) {
             LabelSet labels = LabelSet.fromTraining(train);
             DataException e = assertThrows(DataException.class, () -> EncodedDataset.encode(dev, tok, labels));
             assertTrue(e.getMessage().startsWith("label 'z' at dev.csv line 5 was not in the training data"), e.getMessage());

@@ -3,20 +3,16 @@ package org.finetune4j.data;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.finetune4j.testing.NeedsSharedData;
 import org.finetune4j.testing.SharedData;
 import org.finetune4j.testing.TinyModels;
 import org.finetune4j.text.TextTokenizer;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class DatasetStatsTest {
-    @TempDir
-    Path dir;
-
     @Test
     void lengthDistributionUsesNearestRankPercentiles() {
         int[] values = new int[100];
@@ -50,13 +46,12 @@ class DatasetStatsTest {
 
     @Test
     void statsOfKnownTextsAndTheSuggestedMaxLength() {
-        TinyModels.writeTokenizer(dir);
         int[] counts = new int[20];
         for (int i = 0; i < 20; i++) {
             counts[i] = i < 10 ? 5 : i < 19 ? 20 : 300; // one example far longer than the tokenizer file's baked-in 128
         }
         DatasetStats s;
-        try (TextTokenizer tok = TextTokenizer.load(dir, 128)) {
+        try (TextTokenizer tok = TinyModels.tokenizer(128)) {
             s = DatasetStats.compute(words(counts), tok);
         }
         assertEquals(20, s.rows());
@@ -92,11 +87,11 @@ class DatasetStatsTest {
 
     /** Seed 001 prints word statistics; these are Python's len(text.split()) figures for the disaster tweets. */
     @Test
+    @NeedsSharedData
     void disasterTweetsWordStatisticsMatchPython() {
         Dataset tweets = DataReader.read(SharedData.require("data/disaster-tweets/train.csv"), ReadOptions.of("text", "target"));
-        TinyModels.writeTokenizer(dir);
         DatasetStats s;
-        try (TextTokenizer tok = TextTokenizer.load(dir, 0)) {
+        try (TextTokenizer tok = TinyModels.tokenizer(0)) {
             s = DatasetStats.compute(tweets, tok);
         }
         LengthDistribution w = s.words();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
 import java.util.Map;
+import org.finetune4j.testing.NeedsSharedData;
 import org.finetune4j.testing.SharedData;
 import org.junit.jupiter.api.Test;
 
@@ -61,6 +62,7 @@ class DeduplicatorTest {
     }
 
     @Test
+    @NeedsSharedData
     void smsSpamHas403DuplicatesAndNoConflicts() {
         Dataset sms = DataReader.read(SharedData.require("data/sms-spam-collection/SMSSpamCollection"),
                 ReadOptions.of("text", "label").withFormat(Format.TSV).withoutHeader("label", "text"));
@@ -71,6 +73,7 @@ class DeduplicatorTest {
     }
 
     @Test
+    @NeedsSharedData
     void disasterTweetsHave110DuplicatesAnd18ConflictingTexts() {
         Dataset tweets = DataReader.read(SharedData.require("data/disaster-tweets/train.csv"), ReadOptions.of("text", "target"));
         Deduplicator.Result r = Deduplicator.dedupe(tweets, false);

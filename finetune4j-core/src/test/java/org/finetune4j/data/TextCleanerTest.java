@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import org.finetune4j.testing.NeedsSharedData;
 import org.finetune4j.testing.SharedData;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +39,7 @@ class TextCleanerTest {
 
     /** All 7,613 training tweets, compared with the notebook's output by digest (computed with its Python code). */
     @Test
+    @NeedsSharedData
     void matchesTheNotebookOnEveryTrainingTweet() throws Exception {
         Dataset d = DataReader.read(SharedData.require("data/disaster-tweets/train.csv"), ReadOptions.of("text", "target"));
         List<String> cleaned = new ArrayList<>();

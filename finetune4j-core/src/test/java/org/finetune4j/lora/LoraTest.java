@@ -19,9 +19,6 @@ import java.util.Map;
 import java.util.TreeSet;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.EncoderConfig;
-import org.finetune4j.config.HeadConfig;
-import org.finetune4j.config.ModelConfig;
-import org.finetune4j.config.ProblemType;
 import org.finetune4j.io.CheckpointException;
 import org.finetune4j.io.HostTensor;
 import org.finetune4j.io.SafeTensors;
@@ -30,41 +27,24 @@ import org.finetune4j.models.TransformerModel;
 import org.finetune4j.nn.Param;
 import org.finetune4j.testing.TestBatches;
 import org.finetune4j.testing.TinyModels;
-import org.finetune4j.text.TextTokenizer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class LoraTest {
     static final List<String> TEXTS = List.of("the quick brown fox", "jumps over", "a lazy dog near the river bank today");
-    static NDManager manager;
-    static TextTokenizer tokenizer;
+    @RegisterExtension
+    static final TinyModels.Fixture TINY = new TinyModels.Fixture();
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void setUp(@TempDir Path tokDir) {
-        manager = NDManager.newBaseManager();
-        TinyModels.writeTokenizer(tokDir);
-        tokenizer = TextTokenizer.load(tokDir, 0);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        tokenizer.close();
-        manager.close();
-    }
-
     static TransformerModel classifier(EncoderConfig enc, long seed) {
-        ModelConfig cfg = ModelConfig.encoderOnly(enc).withClassifier(List.of("no", "yes"), ProblemType.SINGLE_LABEL,
-                HeadConfig.standard(enc));
-        return TransformerModel.random(cfg, manager, seed);
+        return TINY.random(TinyModels.classifier(enc, List.of("no", "yes")), seed);
     }
 
     private EncoderInput input(NDManager m, TransformerModel model) {
-        return TestBatches.encode(m, tokenizer, TEXTS, model.config().encoder().padTokenId(), 0);
+        return TestBatches.encode(m, TINY.tokenizer(), TEXTS, model.config().encoder().padTokenId(), 0);
     }
 
     /** Gives every lora_B random values so the adapter changes the output. */
@@ -82,7 +62,7 @@ class LoraTest {
 
     @Test
     void freshAdapterIsANoOp() {
-        try (NDManager m = manager.newSubManager(); TransformerModel model = classifier(TinyModels.bert(), 1)) {
+        try (NDManager m = TINY.manager().newSubManager(); TransformerModel model = classifier(TinyModels.bert(), 1)) {
             float[] before = model.logits(input(m, model), false).toFloatArray();
             Lora.inject(model, LoraConfig.of(8, 16, 0.05, List.of("query", "value")), 3);
             assertArrayEquals(before, model.logits(input(m, model), false).toFloatArray(), 0f);
@@ -91,7 +71,7 @@ class LoraTest {
 
     @Test
     void mergeUnmergeRoundTripsAndMergedEqualsWrapped() {
-        try (NDManager m = manager.newSubManager(); TransformerModel model = classifier(TinyModels.bert(), 1)) {
+        try (NDManager m = TINY.manager().newSubManager(); TransformerModel model = classifier(TinyModels.bert(), 1)) {
             Map<String, HostTensor> base = model.parameters().stateDict(k -> true);
             Lora lora = Lora.inject(model, LoraConfig.of(4, 8, 0.0, List.of("query", "value", "intermediate.dense")), 3);
             perturbB(lora, 9);
@@ -120,7 +100,7 @@ class LoraTest {
             List<String> names = trainable.stream().map(Param::name).toList();
             assertEquals(2 * 2 * 2 + 4, names.size(), "2 layers x (q,v) x (A,B) + pre_classifier and classifier weight/bias");
             assertTrue(names.contains("pre_classifier.weight") && names.contains("classifier.bias"));
-            try (NDManager m = manager.newSubManager()) {
+            try (NDManager m = TINY.manager().newSubManager()) {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     gc.backward(model.logits(input(m, model), true).logSoftmax(-1).get(":, 1").neg().mean());
                 }
@@ -193,7 +173,7 @@ class LoraTest {
 
     @Test
     void savedAdapterLoadsOntoAFreshBaseAndAdaptersSwitch() {
-        try (NDManager m = manager.newSubManager();
+        try (NDManager m = TINY.manager().newSubManager();
                 TransformerModel trained = classifier(TinyModels.bert(), 1);
                 TransformerModel fresh = classifier(TinyModels.bert(), 1)) {
             float[] baseLogits = fresh.logits(input(m, fresh), false).toFloatArray();

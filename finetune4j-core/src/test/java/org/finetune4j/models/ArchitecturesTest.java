@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.finetune4j.config.EncoderConfig;
 import org.finetune4j.config.HeadConfig;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.config.ProblemType;
@@ -24,10 +23,8 @@ import org.finetune4j.io.WeightFiles;
 import org.finetune4j.nn.Param;
 import org.finetune4j.testing.TestBatches;
 import org.finetune4j.testing.TinyModels;
-import org.finetune4j.text.TextTokenizer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -36,29 +33,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ArchitecturesTest {
     static final List<String> TEXTS = List.of("a short one", "Forest fire near La Ronge Sask. Canada",
             "13,000 people receive #wildfires evacuation orders in California", "ok");
-    static NDManager manager;
-    static TextTokenizer tokenizer;
+    @RegisterExtension
+    static final TinyModels.Fixture TINY = new TinyModels.Fixture();
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void setUp(@TempDir Path tokDir) {
-        manager = NDManager.newBaseManager();
-        TinyModels.writeTokenizer(tokDir);
-        tokenizer = TextTokenizer.load(tokDir, 0);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        tokenizer.close();
-        manager.close();
-    }
-
     static ModelConfig classifier(String type) {
-        EncoderConfig enc = TinyModels.of(type);
-        return ModelConfig.encoderOnly(enc).withClassifier(List.of("neg", "pos", "neutral"), ProblemType.SINGLE_LABEL,
-                HeadConfig.standard(enc));
+        return TinyModels.classifier(TinyModels.of(type), List.of("neg", "pos", "neutral"));
     }
 
     private static List<String> layerKeys(String p, String... names) {
@@ -108,7 +90,7 @@ class ArchitecturesTest {
     @ParameterizedTest
     @ValueSource(strings = {"bert", "distilbert", "roberta"})
     void parameterNamesAreTheTransformersStateDictKeys(String type) {
-        try (TransformerModel m = TransformerModel.random(classifier(type), manager, 1)) {
+        try (TransformerModel m = TINY.random(classifier(type), 1)) {
             assertEquals(new java.util.TreeSet<>(expectedKeys(type)), new java.util.TreeSet<>(m.parameters().params().keySet()));
             // Linear weights are stored (out, in) as torch.nn.Linear stores them.
             String q = type.equals("distilbert") ? "distilbert.transformer.layer.0.ffn.lin1.weight"
@@ -121,12 +103,12 @@ class ArchitecturesTest {
     @ValueSource(strings = {"bert", "distilbert", "roberta"})
     void saveLoadRoundTripIsBitIdentical(String type) {
         ModelConfig cfg = classifier(type);
-        try (NDManager batch = manager.newSubManager();
-                TransformerModel m = TransformerModel.random(cfg, manager, 7)) {
-            EncoderInput in = TestBatches.encode(batch, tokenizer, TEXTS, cfg.encoder().padTokenId(), 0);
+        try (NDManager batch = TINY.manager().newSubManager();
+                TransformerModel m = TINY.random(cfg, 7)) {
+            EncoderInput in = TestBatches.encode(batch, TINY.tokenizer(), TEXTS, cfg.encoder().padTokenId(), 0);
             float[] before = m.logits(in, false).toFloatArray();
             m.save(dir);
-            TransformerModel.Loaded loaded = TransformerModel.load(dir, manager);
+            TransformerModel.Loaded loaded = TransformerModel.load(dir, TINY.manager());
             try (TransformerModel back = loaded.model()) {
                 assertTrue(loaded.report().clean(), loaded.report().summary());
                 Map<String, HostTensor> a = m.parameters().stateDict(k -> true);
@@ -144,11 +126,11 @@ class ArchitecturesTest {
     void paddingDoesNotChangeRealTokenOutputs(String type) {
         ModelConfig cfg = classifier(type);
         int pad = cfg.encoder().padTokenId();
-        try (NDManager batch = manager.newSubManager();
-                TransformerModel m = TransformerModel.random(cfg, manager, 3)) {
-            int[] len = TestBatches.lengths(tokenizer, TEXTS);
-            EncoderInput tight = TestBatches.encode(batch, tokenizer, TEXTS, pad, 0);
-            EncoderInput loose = TestBatches.encode(batch, tokenizer, TEXTS, pad, 40);
+        try (NDManager batch = TINY.manager().newSubManager();
+                TransformerModel m = TINY.random(cfg, 3)) {
+            int[] len = TestBatches.lengths(TINY.tokenizer(), TEXTS);
+            EncoderInput tight = TestBatches.encode(batch, TINY.tokenizer(), TEXTS, pad, 0);
+            EncoderInput loose = TestBatches.encode(batch, TINY.tokenizer(), TEXTS, pad, 40);
             NDArray a = m.encode(tight, false).lastHiddenState();
             NDArray b = m.encode(loose, false).lastHiddenState();
             for (int i = 0; i < TEXTS.size(); i++) {
@@ -156,7 +138,7 @@ class ArchitecturesTest {
                 NDArray rb = b.get(i + ", :" + len[i] + ", :");
                 assertTrue(TestBatches.maxAbsDiff(ra, rb) <= 1e-5, type + " row " + i + ": " + TestBatches.maxAbsDiff(ra, rb));
                 // Each row alone, unpadded, gives the same as inside the padded batch.
-                EncoderInput single = TestBatches.encode(batch, tokenizer, List.of(TEXTS.get(i)), pad, 0);
+                EncoderInput single = TestBatches.encode(batch, TINY.tokenizer(), List.of(TEXTS.get(i)), pad, 0);
                 NDArray rs = m.encode(single, false).lastHiddenState().get(0);
                 assertTrue(TestBatches.maxAbsDiff(ra, rs) <= 1e-5, type + " row " + i + " alone");
             }
@@ -168,9 +150,9 @@ class ArchitecturesTest {
     @ValueSource(strings = {"bert", "distilbert", "roberta"})
     void dropoutOnlyWhileTraining(String type) {
         ModelConfig cfg = classifier(type);
-        try (NDManager batch = manager.newSubManager();
-                TransformerModel m = TransformerModel.random(cfg, manager, 5)) {
-            EncoderInput in = TestBatches.encode(batch, tokenizer, TEXTS, cfg.encoder().padTokenId(), 0);
+        try (NDManager batch = TINY.manager().newSubManager();
+                TransformerModel m = TINY.random(cfg, 5)) {
+            EncoderInput in = TestBatches.encode(batch, TINY.tokenizer(), TEXTS, cfg.encoder().padTokenId(), 0);
             float[] e1 = m.logits(in, false).toFloatArray();
             float[] e2 = m.logits(in, false).toFloatArray();
             assertArrayEquals(e1, e2, 0f, "inference is deterministic");
@@ -186,12 +168,12 @@ class ArchitecturesTest {
     @ValueSource(strings = {"bert", "distilbert", "roberta"})
     void forwardAndBackwardLeaveNoArraysInParameterMemory(String type) {
         ModelConfig cfg = classifier(type);
-        try (TransformerModel m = TransformerModel.random(cfg, manager, 5)) {
+        try (TransformerModel m = TINY.random(cfg, 5)) {
             m.parameters().params().values().forEach(p -> p.array().setRequiresGradient(true));
             int before = ((ai.djl.ndarray.BaseNDManager) m.manager()).getManagedArrays().size();
             for (int step = 0; step < 3; step++) {
-                try (NDManager batch = manager.newSubManager()) {
-                    EncoderInput in = TestBatches.encode(batch, tokenizer, TEXTS, cfg.encoder().padTokenId(), 0);
+                try (NDManager batch = TINY.manager().newSubManager()) {
+                    EncoderInput in = TestBatches.encode(batch, TINY.tokenizer(), TEXTS, cfg.encoder().padTokenId(), 0);
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDArray loss = m.logits(in, true).logSoftmax(-1).get(":, 0").neg().mean();
                         gc.backward(loss);
@@ -205,9 +187,9 @@ class ArchitecturesTest {
     @Test
     void bareEncoderLoadsIntoAClassifierWithANewHead() {
         ModelConfig bare = ModelConfig.encoderOnly(TinyModels.bert());
-        try (TransformerModel base = TransformerModel.random(bare, manager, 11)) {
+        try (TransformerModel base = TINY.random(bare, 11)) {
             base.save(dir);
-            TransformerModel.Loaded l = TransformerModel.fromPretrained(dir, manager,
+            TransformerModel.Loaded l = TransformerModel.fromPretrained(dir, TINY.manager(),
                     c -> c.withClassifier(List.of("a", "b"), ProblemType.SINGLE_LABEL, HeadConfig.standard(c.encoder())), true, 3);
             try (TransformerModel clf = l.model()) {
                 assertEquals(List.of("classifier.weight", "classifier.bias"), l.report().missing());
@@ -221,9 +203,9 @@ class ArchitecturesTest {
 
     @Test
     void classifierLoadsAsABareEncoderDroppingItsHead() {
-        try (TransformerModel clf = TransformerModel.random(classifier("distilbert"), manager, 2)) {
+        try (TransformerModel clf = TINY.random(classifier("distilbert"), 2)) {
             clf.save(dir);
-            TransformerModel.Loaded l = TransformerModel.fromPretrained(dir, manager,
+            TransformerModel.Loaded l = TransformerModel.fromPretrained(dir, TINY.manager(),
                     c -> ModelConfig.encoderOnly(c.encoder()), true, 0);
             try (TransformerModel enc = l.model()) {
                 assertTrue(l.report().missing().isEmpty());
@@ -238,13 +220,13 @@ class ArchitecturesTest {
     @Test
     void legacyLayerNormNamesGammaBetaLoad() {
         ModelConfig bare = ModelConfig.encoderOnly(TinyModels.bert());
-        try (TransformerModel base = TransformerModel.random(bare, manager, 4)) {
+        try (TransformerModel base = TINY.random(bare, 4)) {
             Map<String, HostTensor> sd = new java.util.LinkedHashMap<>();
             base.parameters().stateDict(k -> true).forEach((k, v) -> sd.put(
                     k.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta"), v));
             WeightFiles.write(dir, sd, WeightFiles.DEFAULT_MAX_SHARD_BYTES);
             bare.write(dir);
-            TransformerModel.Loaded l = TransformerModel.load(dir, manager);
+            TransformerModel.Loaded l = TransformerModel.load(dir, TINY.manager());
             try (TransformerModel back = l.model()) {
                 assertTrue(l.report().clean(), l.report().summary());
                 assertTrue(sd.get("embeddings.LayerNorm.gamma").sameAs(ParamsView.get(back, "embeddings.LayerNorm.weight")));
@@ -255,42 +237,42 @@ class ArchitecturesTest {
     @Test
     void strictLoadingReportsMissingUnexpectedAndMismatchedKeys() {
         ModelConfig cfg = classifier("bert");
-        try (TransformerModel m = TransformerModel.random(cfg, manager, 1)) {
+        try (TransformerModel m = TINY.random(cfg, 1)) {
             Map<String, HostTensor> sd = m.parameters().stateDict(k -> true);
             cfg.write(dir);
 
             Map<String, HostTensor> missing = new java.util.LinkedHashMap<>(sd);
             missing.remove("bert.encoder.layer.1.attention.self.key.weight");
             WeightFiles.write(dir, missing, WeightFiles.DEFAULT_MAX_SHARD_BYTES);
-            CheckpointException e = assertThrows(CheckpointException.class, () -> TransformerModel.load(dir, manager));
+            CheckpointException e = assertThrows(CheckpointException.class, () -> TransformerModel.load(dir, TINY.manager()));
             assertTrue(e.getMessage().contains("bert.encoder.layer.1.attention.self.key.weight"), e.getMessage());
 
             Map<String, HostTensor> extra = new java.util.LinkedHashMap<>(sd);
             extra.put("bert.encoder.layer.9.output.dense.weight", HostTensor.ofFloats(new float[] {1}, 1));
             WeightFiles.write(dir, extra, WeightFiles.DEFAULT_MAX_SHARD_BYTES);
-            e = assertThrows(CheckpointException.class, () -> TransformerModel.load(dir, manager));
+            e = assertThrows(CheckpointException.class, () -> TransformerModel.load(dir, TINY.manager()));
             assertTrue(e.getMessage().contains("bert.encoder.layer.9.output.dense.weight"), e.getMessage());
 
             Map<String, HostTensor> wrong = new java.util.LinkedHashMap<>(sd);
             wrong.put("classifier.weight", HostTensor.ofFloats(new float[64], 2, 32));
             WeightFiles.write(dir, wrong, WeightFiles.DEFAULT_MAX_SHARD_BYTES);
-            e = assertThrows(CheckpointException.class, () -> TransformerModel.load(dir, manager));
+            e = assertThrows(CheckpointException.class, () -> TransformerModel.load(dir, TINY.manager()));
             assertTrue(e.getMessage().contains("\"classifier.weight\": checkpoint shape [2, 32], model shape [3, 32]"),
                     e.getMessage());
 
             Map<String, HostTensor> ints = new java.util.LinkedHashMap<>(sd);
             ints.put("classifier.bias", HostTensor.ofLongs(new long[] {1, 2, 3}, 3));
             WeightFiles.write(dir, ints, WeightFiles.DEFAULT_MAX_SHARD_BYTES);
-            e = assertThrows(CheckpointException.class, () -> TransformerModel.load(dir, manager));
+            e = assertThrows(CheckpointException.class, () -> TransformerModel.load(dir, TINY.manager()));
             assertTrue(e.getMessage().contains("classifier.bias") && e.getMessage().contains("I64"), e.getMessage());
         }
     }
 
     @Test
     void aTokenizerLargerThanTheVocabularyIsRefused() {
-        CheckpointException e = assertThrows(CheckpointException.class, () -> tokenizer.checkCompatible(1000, "m/"));
+        CheckpointException e = assertThrows(CheckpointException.class, () -> TINY.tokenizer().checkCompatible(1000, "m/"));
         assertTrue(e.getMessage().contains("30522") && e.getMessage().contains("1000"), e.getMessage());
-        tokenizer.checkCompatible(TinyModels.VOCAB, "m/");
+        TINY.tokenizer().checkCompatible(TinyModels.VOCAB, "m/");
     }
 
     /** Test access to one parameter's value. */

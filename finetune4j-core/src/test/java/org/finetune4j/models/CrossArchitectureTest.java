@@ -13,11 +13,8 @@ import org.finetune4j.io.HostTensor;
 import org.finetune4j.nn.ParameterStore;
 import org.finetune4j.testing.TestBatches;
 import org.finetune4j.testing.TinyModels;
-import org.finetune4j.text.TextTokenizer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * DistilBERT and RoBERTa checked without a downloaded checkpoint: a BERT's weights, renamed to the
@@ -26,30 +23,16 @@ import org.junit.jupiter.api.io.TempDir;
  * BERT's position table is shifted down by two rows.
  */
 class CrossArchitectureTest {
-    static NDManager manager;
-    static TextTokenizer tokenizer;
-
-    @BeforeAll
-    static void setUp(@TempDir java.nio.file.Path tokDir) {
-        manager = NDManager.newBaseManager();
-        TinyModels.writeTokenizer(tokDir);
-        tokenizer = TextTokenizer.load(tokDir, 0);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        tokenizer.close();
-        manager.close();
-    }
+    @RegisterExtension
+    static final TinyModels.Fixture TINY = new TinyModels.Fixture();
 
     @Test
     void bertWeightsRenamedToDistilBertGiveTheSameHiddenStates() {
         BertConfig bc = TinyModels.bert();
-        DistilBertConfig dc = new DistilBertConfig(bc.vocabSize(), bc.hiddenSize(), bc.numLayers(), bc.numHeads(),
-                bc.intermediateSize(), bc.hiddenAct(), 0.1, 0.1, bc.maxPositionEmbeddings(), false, 0.02, 0.2, 0);
-        try (NDManager batch = manager.newSubManager();
-                TransformerModel bert = TransformerModel.random(ModelConfig.encoderOnly(bc), manager, 21);
-                TransformerModel distil = TransformerModel.random(ModelConfig.encoderOnly(dc), manager, 99)) {
+        DistilBertConfig dc = TinyModels.distilbert(); // BERT's sizes, no token types
+        try (NDManager batch = TINY.manager().newSubManager();
+                TransformerModel bert = TINY.random(ModelConfig.encoderOnly(bc), 21);
+                TransformerModel distil = TINY.random(ModelConfig.encoderOnly(dc), 99)) {
             Map<String, HostTensor> b = bert.parameters().stateDict(k -> true);
             ParameterStore d = distil.parameters();
             float[] word = b.get("embeddings.word_embeddings.weight").toFloats();
@@ -73,11 +56,11 @@ class CrossArchitectureTest {
                     }
                 }
             }
-            EncoderInput in = TestBatches.encode(batch, tokenizer, ArchitecturesTest.TEXTS, 0, 0);
+            EncoderInput in = TestBatches.encode(batch, TINY.tokenizer(), ArchitecturesTest.TEXTS, 0, 0);
             EncoderInput noTypes = new EncoderInput(in.inputIds(), in.attentionMask(), null);
             NDArray hb = bert.encode(in, false).lastHiddenState();
             NDArray hd = distil.encode(noTypes, false).lastHiddenState();
-            double diff = maxRealTokenDiff(hb, hd, TestBatches.lengths(tokenizer, ArchitecturesTest.TEXTS));
+            double diff = maxRealTokenDiff(hb, hd, TestBatches.lengths(TINY.tokenizer(), ArchitecturesTest.TEXTS));
             System.out.println("BERT vs DistilBERT (renamed weights): max abs diff " + diff);
             assertTrue(diff <= 1e-5, "max abs diff " + diff);
         }
@@ -87,9 +70,9 @@ class CrossArchitectureTest {
     void bertWeightsRenamedToRobertaGiveTheSameHiddenStates() {
         BertConfig bc = TinyModels.bert();
         BertConfig rc = TinyModels.roberta(); // pad 1, positions 66 = 64 + pad + 1, one token type
-        try (NDManager batch = manager.newSubManager();
-                TransformerModel bert = TransformerModel.random(ModelConfig.encoderOnly(bc), manager, 21);
-                TransformerModel roberta = TransformerModel.random(ModelConfig.encoderOnly(rc), manager, 99)) {
+        try (NDManager batch = TINY.manager().newSubManager();
+                TransformerModel bert = TINY.random(ModelConfig.encoderOnly(bc), 21);
+                TransformerModel roberta = TINY.random(ModelConfig.encoderOnly(rc), 99)) {
             Map<String, HostTensor> b = bert.parameters().stateDict(k -> true);
             ParameterStore r = roberta.parameters();
             int h = bc.hiddenSize();
@@ -105,11 +88,11 @@ class CrossArchitectureTest {
                 }
             }
             List<String> texts = ArchitecturesTest.TEXTS;
-            EncoderInput inB = TestBatches.encode(batch, tokenizer, texts, bc.padTokenId(), 0);
-            EncoderInput inR = TestBatches.encode(batch, tokenizer, texts, rc.padTokenId(), 0);
+            EncoderInput inB = TestBatches.encode(batch, TINY.tokenizer(), texts, bc.padTokenId(), 0);
+            EncoderInput inR = TestBatches.encode(batch, TINY.tokenizer(), texts, rc.padTokenId(), 0);
             NDArray hb = bert.encode(new EncoderInput(inB.inputIds(), inB.attentionMask(), null), false).lastHiddenState();
             NDArray hr = roberta.encode(new EncoderInput(inR.inputIds(), inR.attentionMask(), null), false).lastHiddenState();
-            double diff = maxRealTokenDiff(hb, hr, TestBatches.lengths(tokenizer, texts));
+            double diff = maxRealTokenDiff(hb, hr, TestBatches.lengths(TINY.tokenizer(), texts));
             System.out.println("BERT vs RoBERTa (renamed weights): max abs diff " + diff);
             assertTrue(diff <= 1e-5, "max abs diff " + diff);
         }
@@ -117,7 +100,7 @@ class CrossArchitectureTest {
 
     @Test
     void robertaPositionIdsSkipPadding() {
-        try (NDManager m = manager.newSubManager()) {
+        try (NDManager m = TINY.manager().newSubManager()) {
             NDArray ids = m.create(new long[] {0, 5, 6, 2, 1, 1, 0, 7, 2, 1, 1, 1}, new ai.djl.ndarray.types.Shape(2, 6));
             long[] pos = Roberta.positionIds(ids, 1).toLongArray();
             // transformers' create_position_ids_from_input_ids: pad stays 1, real tokens count from 2.

@@ -1,15 +1,10 @@
 package org.finetune4j.server;
 
-import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.finetune4j.config.HeadConfig;
-import org.finetune4j.config.ModelConfig;
-import org.finetune4j.config.ProblemType;
-import org.finetune4j.models.TransformerModel;
 import org.finetune4j.testing.TinyModels;
 
 /** A tiny random 3-class BERT classifier directory (core's test fixtures), with an eval_results.json beside it. */
@@ -21,12 +16,7 @@ final class TinyClassifier {
     }
 
     static void write(Path dir) {
-        ModelConfig cfg = ModelConfig.encoderOnly(TinyModels.bert())
-                .withClassifier(LABELS, ProblemType.SINGLE_LABEL, HeadConfig.standard(TinyModels.bert()));
-        try (NDManager m = NDManager.newBaseManager(); TransformerModel tm = TransformerModel.random(cfg, m, 7)) {
-            tm.save(dir);
-        }
-        TinyModels.writeTokenizer(dir);
+        TinyModels.save(TinyModels.classifier(TinyModels.bert(), LABELS), 7, dir);
         try {
             Files.writeString(dir.resolve("eval_results.json"), EVAL_RESULTS);
         } catch (IOException e) {
