@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
                         + " scripts/results.sh runs the whole set and then this command."})
 final class ResultsCommand implements Callable<Integer> {
     @Option(names = "--runs", arity = "1..*", description = "Run directories written by `train --output`, in table order.")
-    List<Path> runs = new ArrayList<>();
+    List<Path> runs;
 
     @Option(names = "--bench", description = "The bench.json written by `bench --output`.")
     Path bench;
@@ -45,19 +45,21 @@ final class ResultsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (runs.isEmpty() && bench == null) {
+        List<Path> dirs = runs == null ? List.of() : runs;
+        if (dirs.isEmpty() && bench == null) {
             throw new UserError("give --runs DIR... and/or --bench FILE: there is nothing to tabulate");
         }
         if (Files.exists(output) && !overwrite) {
             throw new UserError(output + " already exists; pass --overwrite to regenerate it, or choose another --output");
         }
-        List<ResultsTable.Run> rows = runs.stream().map(ResultsTable::readRun).toList();
+        List<ResultsTable.Run> rows = dirs.stream().map(ResultsTable::readRun).toList();
         ResultsTable.Bench b = bench == null ? null : ResultsTable.readBench(bench);
         List<String> lines = commands == null ? List.of() : readCommands(commands);
         ResultsTable.Page page = new ResultsTable.Page(commit != null ? commit : gitCommit(),
                 date != null ? date : LocalDate.now().toString(), ResultsTable.machine(Path.of("/proc/cpuinfo")), rows, b, lines);
         AtomicFiles.writeString(output, page.toMarkdown());
-        System.err.println(output + " written: " + rows.size() + " runs" + (b == null ? "" : ", bench " + bench));
+        System.err.println(output + " written: " + rows.size() + (rows.size() == 1 ? " run" : " runs")
+                + (b == null ? "" : ", bench " + bench));
         return 0;
     }
 
