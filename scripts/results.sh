@@ -35,7 +35,7 @@ tweets=(--train "$data/disaster-tweets/train.csv" --text-column text --label-col
   --clean tweets --keep-duplicates --batch-size 16 --max-length 128 --epochs 1 --warmup-steps 50 --weight-decay 0.02)
 # SMS spam: 70/15/15 stratified split of the de-duplicated messages, balanced class weights.
 sms=(--train "$data/sms-spam-collection/SMSSpamCollection" --format tsv --no-header --columns label,text
-  --split 0.7,0.15,0.15 --seed 42 --class-weights balanced)
+  --split 0.7,0.15,0.15 --seed 42 --class-weights balanced --batch-size 16 --max-length 128)
 lora=(--strategy lora --lora-r 16 --lora-alpha 32 --lora-dropout 0.05 --lora-target-modules query,value)
 
 run ./finetune4j train "${tweets[@]}" --strategy full --learning-rate 5e-5 --output "$out/tweets-full" -q
