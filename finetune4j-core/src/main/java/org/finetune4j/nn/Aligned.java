@@ -14,8 +14,8 @@ import java.nio.FloatBuffer;
  * copying, and such buffers are only 16-byte aligned, at an address that changes from process to process;
  * PyTorch's own allocations are 64-byte aligned. oneMKL and oneDNN pick kernels by alignment, so a weight
  * matrix in a Java buffer could round differently in another run of the same command: training with one
- * seed was not bit-reproducible across processes in 2 of 7 runs (BENCHMARKS.md, session 6) until the
- * weights, and the other float inputs of products, were made here.
+ * seed was not bit-reproducible across processes in 2 of 7 runs (docs/performance.md) until the
+ * weights, and the other float inputs of products, were made here (AlignedTest).
  */
 public final class Aligned {
     private Aligned() {

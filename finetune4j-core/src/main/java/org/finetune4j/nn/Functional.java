@@ -65,8 +65,8 @@ public final class Functional {
      * it for backward): y = (x · mask) · 1/(1 - p), bit for bit what a float mask of 0 and 1/(1 - p) gives.
      * Autograd keeps the one-byte mask for backward instead of a four-byte one, which lowers the peak of a
      * training step by tens of MB. PyTorch's CPU dropout draws with bernoulli_, then divides and
-     * multiplies: about 12 % of a full fine-tuning step (BENCHMARKS.md, session 4). Elsewhere, PyTorch's
-     * dropout.
+     * multiplies: about 12 % of a full fine-tuning step (docs/performance.md, "Dropout masks made in
+     * Java"; DropoutTest pins the masks to the draw rule). Elsewhere, PyTorch's dropout.
      */
     public static NDArray dropout(NDArray x, double p, boolean training) {
         if (!training || p <= 0) {
@@ -90,7 +90,8 @@ public final class Functional {
         int n = out.capacity();
         int drop = (int) Math.ceil(p * (1 << 24)); // u = r / 2^24 < p  <=>  r < drop
         // Bytes are made in a heap chunk without branches and copied in bulk: twice as fast as a put per
-        // byte (BENCHMARKS.md, session 6), the same bytes. (r - drop) >>> 31 is 1 exactly when r < drop.
+        // byte (docs/performance.md), the same bytes (DropoutTest.masksFollowTheDrawRuleByteForByte).
+        // (r - drop) >>> 31 is 1 exactly when r < drop.
         byte[] chunk = new byte[Math.min(8192, n & ~1)];
         int i = 0;
         while (i + 1 < n) {

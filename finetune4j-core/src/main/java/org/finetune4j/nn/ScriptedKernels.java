@@ -29,7 +29,7 @@ import java.util.zip.ZipOutputStream;
  * takes the JVM with it (DJL-NOTES.md). Here every bf16 tensor is created and consumed inside one
  * TorchScript method: inputs and outputs are fp32, so no bf16 tensor ever reaches DJL. Inside, the
  * method casts to bf16, multiplies with oneDNN's bf16 kernels (AVX-512 BF16 / AMX: about twice the fp32
- * rate on this project's CPU, BENCHMARKS.md) accumulating in fp32, and casts the result back — what
+ * rate on this project's CPU, docs/performance.md) accumulating in fp32, and casts the result back — what
  * torch.autocast does for a linear layer. Autograd records the casts, so the gradient of an fp32
  * master weight arrives in fp32.
  *

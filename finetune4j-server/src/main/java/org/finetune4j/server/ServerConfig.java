@@ -134,7 +134,8 @@ public record ServerConfig(Network network, Auth auth, Limits limits, Batching b
      *     a few seconds of work; beyond that a caller is better told to retry than left waiting.
      * @param workers batching threads, each gathering and running its own batches from the shared queue.
      *     Default 1: one batch at a time gets all of PyTorch's intra-op threads. On a CPU with many cores,
-     *     or a busy one, several workers with fewer intra-op threads each can do better (BENCHMARKS.md).
+     *     or a busy one, several workers with fewer intra-op threads each can do better (ServingBenchmark
+     *     measures both: -Dserve.workers, -Dai.djl.pytorch.num_threads).
      */
     public record Batching(boolean enabled, Duration window, int maxBatchSize, int maxQueued, int workers) {
         public Batching {

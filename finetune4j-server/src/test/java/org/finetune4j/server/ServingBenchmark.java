@@ -26,14 +26,16 @@ import org.junit.jupiter.api.Test;
  * Load generator: N concurrent clients, each sending one-text classify requests back to back over
  * loopback, bounded by time and by a request budget; once with micro-batching and once without.
  * Prints requests/s, p50/p99 latency and failures as a Markdown table (also written to
- * target/serving-benchmark.md). Not part of the test suite; run as BENCHMARKS.md ("Serving") says:
+ * target/serving-benchmark.md). Not part of the test suite; with a model from
+ * {@code ./finetune4j train --output /tmp/serve-model}, run it as:
  * <pre>
  * mvn -B -o -pl finetune4j-server -am test -Dgroups=benchmark -DexcludedGroups=none -Dtest=ServingBenchmark \
  *     -Dsurefire.failIfNoSpecifiedTests=false -Dserve.model=/tmp/serve-model
  * </pre>
  * Options (system properties): serve.model, serve.clients (16), serve.seconds per mode (20),
  * serve.maxRequests per mode (4000), serve.warmup requests (50), serve.workers batching threads (1); and DJL's ai.djl.pytorch.num_threads
- * (PyTorch intra-op threads), which matters on a busy machine (BENCHMARKS.md).
+ * (PyTorch intra-op threads), which matters on a busy machine: with one intra-op thread a second batching
+ * worker (serve.workers=2) can use the second core.
  */
 @Tag("benchmark")
 class ServingBenchmark {
