@@ -120,8 +120,7 @@ public final class DistilBert implements Encoder {
     }
 
     @Override
-    public EncoderOutput forward(EncoderInput in, boolean training) {
-        TokenLayout layout = TokenLayout.of(in, training); // padded, or at inference only the real tokens
+    public EncoderOutput forward(EncoderInput in, TokenLayout layout, boolean training) {
         NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
         NDArray x = embeddings.forward(ids, layout.positionIds(ids.getManager()), training); // (B, T, H) or (N, H)
         for (Block block : layers) {

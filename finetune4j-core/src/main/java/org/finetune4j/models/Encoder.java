@@ -8,7 +8,13 @@ import org.finetune4j.nn.Linear;
 public interface Encoder {
     EncoderConfig config();
 
-    EncoderOutput forward(EncoderInput input, boolean training);
+    /** The forward pass on the layout {@link TokenLayout#of} picks: padded while training, packed at inference. */
+    default EncoderOutput forward(EncoderInput input, boolean training) {
+        return forward(input, TokenLayout.of(input, training), training);
+    }
+
+    /** The forward pass on a given layout of the batch's tokens (tests pass the padded one at inference). */
+    EncoderOutput forward(EncoderInput input, TokenLayout layout, boolean training);
 
     /** Every linear layer of the encoder, by module path (the targets LoRA can wrap). */
     List<Linear> linears();

@@ -36,8 +36,7 @@ public final class Roberta implements Encoder {
     }
 
     @Override
-    public EncoderOutput forward(EncoderInput in, boolean training) {
-        TokenLayout layout = TokenLayout.of(in, training); // padded, or at inference only the real tokens
+    public EncoderOutput forward(EncoderInput in, TokenLayout layout, boolean training) {
         NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
         NDArray positions = layout.tokens(positionIds(in.inputIds(), config.padTokenId())); // (B, T) or (N)
         NDArray types = in.tokenTypeIds() == null ? null : layout.tokens(in.tokenTypeIds()); // (B, T) or (N)
