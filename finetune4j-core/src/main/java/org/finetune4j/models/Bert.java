@@ -32,10 +32,9 @@ public final class Bert implements Encoder {
         final LayerNorm layerNorm;
         final double dropoutP;
 
-        Embeddings(ParameterStore s, String p, BertConfig c) {
+        /** @param positionPadding the padding row of the position table, or -1: BERT's has none, RoBERTa's has one */
+        Embeddings(ParameterStore s, String p, BertConfig c, int positionPadding) {
             wordEmbeddings = new Embedding(s, p + "word_embeddings", c.vocabSize(), c.hiddenSize(), c.initializerRange(), c.padTokenId());
-            // RoBERTa's position table has a padding row (padding_idx = pad_token_id); BERT's has none.
-            int positionPadding = c.modelType().equals("roberta") ? c.padTokenId() : -1;
             positionEmbeddings = new Embedding(s, p + "position_embeddings", c.maxPositionEmbeddings(), c.hiddenSize(), c.initializerRange(), positionPadding);
             tokenTypeEmbeddings = new Embedding(s, p + "token_type_embeddings", c.typeVocabSize(), c.hiddenSize(), c.initializerRange(), -1);
             layerNorm = new LayerNorm(s, p + "LayerNorm", c.hiddenSize(), c.layerNormEps());
@@ -149,10 +148,9 @@ public final class Bert implements Encoder {
             dense = new Linear(s, p + "dense", c.hiddenSize(), c.hiddenSize(), true, c.initializerRange());
         }
 
-        /** hidden (B, T, H) -> (B, H). */
-        NDArray forward(NDArray hidden, boolean training) {
-            NDArray first = hidden.get(":, 0, :"); // (B, H)
-            return dense.forward(first, training).tanh(); // (B, H)
+        /** first-token states (B, H) -> (B, H). */
+        NDArray forward(NDArray firstToken, boolean training) {
+            return dense.forward(firstToken, training).tanh(); // (B, H)
         }
     }
 
@@ -174,7 +172,7 @@ public final class Bert implements Encoder {
         }
         this.config = config;
         this.prefix = prefix;
-        this.embeddings = new Embeddings(store, prefix + "embeddings.", config);
+        this.embeddings = new Embeddings(store, prefix + "embeddings.", config, -1);
         for (int i = 0; i < config.numLayers(); i++) {
             layers.add(new Layer(store, prefix + "encoder.layer." + i + ".", config));
         }
@@ -191,7 +189,7 @@ public final class Bert implements Encoder {
             x = scoped(x, h -> layer.forward(h, layout, training)); // (B, T, H) or (N, H)
         }
         x = layout.toBatch(x); // (B, T, H)
-        return new EncoderOutput(x, pooler == null ? null : pooler.forward(x, training));
+        return new EncoderOutput(x, pooler == null ? null : pooler.forward(x.get(":, 0, :"), training)); // (B, T, H), (B, H)
     }
 
     @Override
@@ -209,13 +207,12 @@ public final class Bert implements Encoder {
         return out;
     }
 
-    public boolean hasPooler() {
-        return pooler != null;
-    }
-
-    /** The pooler alone, on first-token states: (B, H) -> (B, H). */
-    public NDArray applyPooler(NDArray firstToken, boolean training) {
-        return pooler.dense.forward(firstToken, training).tanh(); // (B, H)
+    @Override
+    public NDArray pooler(NDArray firstToken, boolean training) {
+        if (pooler == null) {
+            return Encoder.super.pooler(firstToken, training);
+        }
+        return pooler.forward(firstToken, training); // (B, H)
     }
 
     @Override

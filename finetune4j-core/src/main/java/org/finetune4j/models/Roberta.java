@@ -29,7 +29,8 @@ public final class Roberta implements Encoder {
         }
         this.config = config;
         this.prefix = prefix;
-        this.embeddings = new Bert.Embeddings(store, prefix + "embeddings.", config);
+        // The position table has a padding row, padding_idx = pad_token_id (RobertaEmbeddings).
+        this.embeddings = new Bert.Embeddings(store, prefix + "embeddings.", config, config.padTokenId());
         for (int i = 0; i < config.numLayers(); i++) {
             layers.add(new Bert.Layer(store, prefix + "encoder.layer." + i + ".", config));
         }
