@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.List;
 import org.finetune4j.config.BertConfig;
+import org.finetune4j.config.HeadConfig;
 import org.finetune4j.nn.Embedding;
 import org.finetune4j.nn.LayerNorm;
 import org.finetune4j.nn.Linear;
@@ -240,5 +241,38 @@ public final class Bert implements Encoder {
         // Buffers and the pre-training heads of BertForPreTraining (transformers drops them too).
         boolean unusedPooler = pooler == null && key.contains("pooler.dense.");
         return key.endsWith("embeddings.position_ids") || key.startsWith("cls.") || unusedPooler;
+    }
+
+    // ---- BertForSequenceClassification -------------------------------------------------------------
+
+    /**
+     * BertForSequenceClassification's head (HeadConfig type {@code linear}): dropout -> classifier, on
+     * the pooled features (B, F), F = H. Its keys are top-level: classifier.weight (C, F),
+     * classifier.bias (C).
+     */
+    static final class ClassificationHead implements Heads.Head {
+        final Linear classifier; // F -> C
+        final double dropoutP;
+
+        ClassificationHead(ParameterStore s, HeadConfig h, int features, int numLabels, double initStd) {
+            classifier = new Linear(s, "classifier", features, numLabels, true, initStd);
+            dropoutP = h.dropout();
+        }
+
+        /** features (B, F) -> logits (B, C). */
+        @Override
+        public NDArray forward(NDArray x, boolean training) {
+            return classifier.forward(dropout(x, dropoutP, training), training); // (B, C)
+        }
+
+        @Override
+        public List<Linear> linears() {
+            return List.of(classifier);
+        }
+
+        @Override
+        public List<String> modulePrefixes() {
+            return List.of("classifier.");
+        }
     }
 }
