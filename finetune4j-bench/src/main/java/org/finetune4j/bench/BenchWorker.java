@@ -443,7 +443,6 @@ public final class BenchWorker {
             }
             r.put("engine_name", "finetune4j (DJL PyTorch" + (Precision.current() == Precision.FP32 ? ")" : ", "
                     + Precision.current().label() + ")"));
-            r.put("packed_inference", org.finetune4j.models.TokenLayout.packingEnabled());
             r.put("max_length", t.maxLength());
             r.put("results", rows);
         }

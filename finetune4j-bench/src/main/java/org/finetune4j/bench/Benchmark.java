@@ -210,7 +210,7 @@ public final class Benchmark {
             sb.append("\nInference batches are the first examples in file order (not grouped by length), padded to the"
                     + " longest in the batch; the first batch of each size is not timed. Each batch size runs in its own"
                     + " process (small batches run first left the next ones in the same process ~30 % slower). Our engine"
-                    + " packs a padded batch to its real tokens (TokenLayout.Packed) unless -Dfinetune4j.packedInference=false;"
+                    + " packs a padded batch to its real tokens (models/PackedTokens);"
                     + " ONNX Runtime computes the padding.\n");
             for (Measurement m : failures()) {
                 sb.append("\n**").append(m.name()).append(" failed** (exit ").append(m.exitCode()).append("):\n\n```\n")

@@ -102,11 +102,8 @@ final class RunArtifacts {
                 }
                 boolean bothClasses = java.util.Arrays.stream(fv.gold()).distinct().count() == 2;
                 if (bothClasses) {
-                    RocCurve roc = RocCurve.of(fv.gold(), scores);
-                    PrecisionRecallCurve pr = PrecisionRecallCurve.of(fv.gold(), scores);
-                    b.roc(new org.finetune4j.report.RocCurve(roc.fpr(), roc.tpr(), RocCurve.rocAuc(fv.gold(), scores)));
-                    b.precisionRecall(new org.finetune4j.report.PrecisionRecallCurve(pr.precision(), pr.recall(),
-                            PrecisionRecallCurve.averagePrecision(fv.gold(), scores)));
+                    b.roc(RocCurve.of(fv.gold(), scores));
+                    b.precisionRecall(PrecisionRecallCurve.of(fv.gold(), scores));
                 }
             }
             List<Misclassified> wrong = misclassified(data.validation(), data.labels().names(), fv, result, cfg);

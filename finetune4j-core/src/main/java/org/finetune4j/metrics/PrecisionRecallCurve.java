@@ -6,14 +6,24 @@ import java.util.Arrays;
  * Points of the precision-recall curve, as {@code sklearn.metrics.precision_recall_curve} returns them:
  * {@code thresholds} ascending; {@code precision[k]} and {@code recall[k]} are those of predicting
  * positive every example with score ≥ {@code thresholds[k]}, and one last point, precision 1 and
- * recall 0, has no threshold (so precision and recall are one longer than thresholds).
+ * recall 0, has no threshold (so precision and recall are one longer than thresholds). With it, its
+ * summary, {@code average_precision_score}, which PrecisionRecallDisplay shows beside the curve (the
+ * run report draws both).
+ *
+ * @param precision precision at each threshold, in [0, 1]
+ * @param recall recall at each threshold, in [0, 1]
+ * @param thresholds the score of each point but the last
+ * @param averagePrecision {@link #averagePrecision(int[], double[])}
  */
-public record PrecisionRecallCurve(double[] precision, double[] recall, double[] thresholds) {
+public record PrecisionRecallCurve(double[] precision, double[] recall, double[] thresholds, double averagePrecision) {
     public PrecisionRecallCurve {
-        if (precision.length != recall.length || precision.length != thresholds.length + 1) {
-            throw new IllegalArgumentException("precision and recall need one more point than thresholds, got "
-                    + precision.length + ", " + recall.length + ", " + thresholds.length);
+        Checks.curvePoints("precision-recall curve", "precision", precision, "recall", recall);
+        if (thresholds == null || thresholds.length + 1 != precision.length) {
+            throw new IllegalArgumentException("precision-recall curve: " + precision.length + " points need "
+                    + (precision.length - 1) + " thresholds (the last point, precision 1 and recall 0, has none), got "
+                    + (thresholds == null ? "none" : thresholds.length));
         }
+        Checks.probability("average precision", averagePrecision);
         precision = precision.clone();
         recall = recall.clone();
         thresholds = thresholds.clone();
@@ -57,7 +67,7 @@ public record PrecisionRecallCurve(double[] precision, double[] recall, double[]
         }
         precision[n] = 1.0;
         recall[n] = 0.0;
-        return new PrecisionRecallCurve(precision, recall, th);
+        return new PrecisionRecallCurve(precision, recall, th, s.averagePrecision());
     }
 
     /**
@@ -100,17 +110,19 @@ public record PrecisionRecallCurve(double[] precision, double[] recall, double[]
     @Override
     public boolean equals(Object o) {
         return o instanceof PrecisionRecallCurve c && Arrays.equals(precision, c.precision)
-                && Arrays.equals(recall, c.recall) && Arrays.equals(thresholds, c.thresholds);
+                && Arrays.equals(recall, c.recall) && Arrays.equals(thresholds, c.thresholds)
+                && Double.compare(averagePrecision, c.averagePrecision) == 0;
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(precision) * 961 + Arrays.hashCode(recall) * 31 + Arrays.hashCode(thresholds);
+        return (Arrays.hashCode(precision) * 961 + Arrays.hashCode(recall) * 31 + Arrays.hashCode(thresholds)) * 31
+                + Double.hashCode(averagePrecision);
     }
 
     @Override
     public String toString() {
         return "PrecisionRecallCurve[precision=" + Arrays.toString(precision) + ", recall=" + Arrays.toString(recall)
-                + ", thresholds=" + Arrays.toString(thresholds) + "]";
+                + ", thresholds=" + Arrays.toString(thresholds) + ", averagePrecision=" + averagePrecision + "]";
     }
 }

@@ -6,14 +6,22 @@ import java.util.Arrays;
  * Points of the receiver operating characteristic curve, as {@code sklearn.metrics.roc_curve} returns
  * them: {@code thresholds} descending, the first one +Infinity (the point (0, 0), where nothing is
  * predicted positive; scikit-learn ≥ 1.3), and at each, {@code fpr[k]} and {@code tpr[k]} the rates
- * of examples with score ≥ {@code thresholds[k]}.
+ * of examples with score ≥ {@code thresholds[k]}. With it, its area, {@code roc_auc_score}, which
+ * RocCurveDisplay shows beside the curve (the run report draws both).
+ *
+ * @param fpr false positive rate at each threshold, in [0, 1]
+ * @param tpr true positive rate at each threshold, in [0, 1]
+ * @param thresholds the score of each point
+ * @param auc area under the curve ({@link #rocAuc})
  */
-public record RocCurve(double[] fpr, double[] tpr, double[] thresholds) {
+public record RocCurve(double[] fpr, double[] tpr, double[] thresholds, double auc) {
     public RocCurve {
-        if (fpr.length != tpr.length || fpr.length != thresholds.length) {
-            throw new IllegalArgumentException("fpr, tpr and thresholds differ in length: " + fpr.length + ", "
-                    + tpr.length + ", " + thresholds.length);
+        Checks.curvePoints("ROC curve", "fpr", fpr, "tpr", tpr);
+        if (thresholds == null || thresholds.length != fpr.length) {
+            throw new IllegalArgumentException("ROC curve: " + (thresholds == null ? "no" : thresholds.length)
+                    + " thresholds for " + fpr.length + " points; give each point its threshold");
         }
+        Checks.probability("ROC AUC", auc);
         fpr = fpr.clone();
         tpr = tpr.clone();
         thresholds = thresholds.clone();
@@ -57,7 +65,7 @@ public record RocCurve(double[] fpr, double[] tpr, double[] thresholds) {
                 i++;
             }
         }
-        return new RocCurve(fpr, tpr, th);
+        return new RocCurve(fpr, tpr, th, s.rocAuc());
     }
 
     /**
@@ -101,17 +109,18 @@ public record RocCurve(double[] fpr, double[] tpr, double[] thresholds) {
     @Override
     public boolean equals(Object o) {
         return o instanceof RocCurve c && Arrays.equals(fpr, c.fpr) && Arrays.equals(tpr, c.tpr)
-                && Arrays.equals(thresholds, c.thresholds);
+                && Arrays.equals(thresholds, c.thresholds) && Double.compare(auc, c.auc) == 0;
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(fpr) * 961 + Arrays.hashCode(tpr) * 31 + Arrays.hashCode(thresholds);
+        return (Arrays.hashCode(fpr) * 961 + Arrays.hashCode(tpr) * 31 + Arrays.hashCode(thresholds)) * 31
+                + Double.hashCode(auc);
     }
 
     @Override
     public String toString() {
         return "RocCurve[fpr=" + Arrays.toString(fpr) + ", tpr=" + Arrays.toString(tpr) + ", thresholds="
-                + Arrays.toString(thresholds) + "]";
+                + Arrays.toString(thresholds) + ", auc=" + auc + "]";
     }
 }

@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.List;
 import org.finetune4j.config.BertConfig;
+import org.finetune4j.config.HeadConfig;
 import org.finetune4j.nn.Embedding;
 import org.finetune4j.nn.LayerNorm;
 import org.finetune4j.nn.Linear;
@@ -32,10 +33,9 @@ public final class Bert implements Encoder {
         final LayerNorm layerNorm;
         final double dropoutP;
 
-        Embeddings(ParameterStore s, String p, BertConfig c) {
+        /** @param positionPadding the padding row of the position table, or -1: BERT's has none, RoBERTa's has one */
+        Embeddings(ParameterStore s, String p, BertConfig c, int positionPadding) {
             wordEmbeddings = new Embedding(s, p + "word_embeddings", c.vocabSize(), c.hiddenSize(), c.initializerRange(), c.padTokenId());
-            // RoBERTa's position table has a padding row (padding_idx = pad_token_id); BERT's has none.
-            int positionPadding = c.modelType().equals("roberta") ? c.padTokenId() : -1;
             positionEmbeddings = new Embedding(s, p + "position_embeddings", c.maxPositionEmbeddings(), c.hiddenSize(), c.initializerRange(), positionPadding);
             tokenTypeEmbeddings = new Embedding(s, p + "token_type_embeddings", c.typeVocabSize(), c.hiddenSize(), c.initializerRange(), -1);
             layerNorm = new LayerNorm(s, p + "LayerNorm", c.hiddenSize(), c.layerNormEps());
@@ -149,10 +149,9 @@ public final class Bert implements Encoder {
             dense = new Linear(s, p + "dense", c.hiddenSize(), c.hiddenSize(), true, c.initializerRange());
         }
 
-        /** hidden (B, T, H) -> (B, H). */
-        NDArray forward(NDArray hidden, boolean training) {
-            NDArray first = hidden.get(":, 0, :"); // (B, H)
-            return dense.forward(first, training).tanh(); // (B, H)
+        /** first-token states (B, H) -> (B, H). */
+        NDArray forward(NDArray firstToken, boolean training) {
+            return dense.forward(firstToken, training).tanh(); // (B, H)
         }
     }
 
@@ -174,7 +173,7 @@ public final class Bert implements Encoder {
         }
         this.config = config;
         this.prefix = prefix;
-        this.embeddings = new Embeddings(store, prefix + "embeddings.", config);
+        this.embeddings = new Embeddings(store, prefix + "embeddings.", config, -1);
         for (int i = 0; i < config.numLayers(); i++) {
             layers.add(new Layer(store, prefix + "encoder.layer." + i + ".", config));
         }
@@ -182,8 +181,7 @@ public final class Bert implements Encoder {
     }
 
     @Override
-    public EncoderOutput forward(EncoderInput in, boolean training) {
-        TokenLayout layout = TokenLayout.of(in, training); // padded, or at inference only the real tokens
+    public EncoderOutput forward(EncoderInput in, TokenLayout layout, boolean training) {
         NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
         NDArray positions = layout.positionIds(ids.getManager()); // (T) or (N)
         NDArray types = in.tokenTypeIds() == null ? null : layout.tokens(in.tokenTypeIds()); // (B, T) or (N)
@@ -192,7 +190,7 @@ public final class Bert implements Encoder {
             x = scoped(x, h -> layer.forward(h, layout, training)); // (B, T, H) or (N, H)
         }
         x = layout.toBatch(x); // (B, T, H)
-        return new EncoderOutput(x, pooler == null ? null : pooler.forward(x, training));
+        return new EncoderOutput(x, pooler == null ? null : pooler.forward(x.get(":, 0, :"), training)); // (B, T, H), (B, H)
     }
 
     @Override
@@ -210,13 +208,12 @@ public final class Bert implements Encoder {
         return out;
     }
 
-    public boolean hasPooler() {
-        return pooler != null;
-    }
-
-    /** The pooler alone, on first-token states: (B, H) -> (B, H). */
-    public NDArray applyPooler(NDArray firstToken, boolean training) {
-        return pooler.dense.forward(firstToken, training).tanh(); // (B, H)
+    @Override
+    public NDArray pooler(NDArray firstToken, boolean training) {
+        if (pooler == null) {
+            return Encoder.super.pooler(firstToken, training);
+        }
+        return pooler.forward(firstToken, training); // (B, H)
     }
 
     @Override
@@ -244,5 +241,38 @@ public final class Bert implements Encoder {
         // Buffers and the pre-training heads of BertForPreTraining (transformers drops them too).
         boolean unusedPooler = pooler == null && key.contains("pooler.dense.");
         return key.endsWith("embeddings.position_ids") || key.startsWith("cls.") || unusedPooler;
+    }
+
+    // ---- BertForSequenceClassification -------------------------------------------------------------
+
+    /**
+     * BertForSequenceClassification's head (HeadConfig type {@code linear}): dropout -> classifier, on
+     * the pooled features (B, F), F = H. Its keys are top-level: classifier.weight (C, F),
+     * classifier.bias (C).
+     */
+    static final class ClassificationHead implements Heads.Head {
+        final Linear classifier; // F -> C
+        final double dropoutP;
+
+        ClassificationHead(ParameterStore s, HeadConfig h, int features, int numLabels, double initStd) {
+            classifier = new Linear(s, "classifier", features, numLabels, true, initStd);
+            dropoutP = h.dropout();
+        }
+
+        /** features (B, F) -> logits (B, C). */
+        @Override
+        public NDArray forward(NDArray x, boolean training) {
+            return classifier.forward(dropout(x, dropoutP, training), training); // (B, C)
+        }
+
+        @Override
+        public List<Linear> linears() {
+            return List.of(classifier);
+        }
+
+        @Override
+        public List<String> modulePrefixes() {
+            return List.of("classifier.");
+        }
     }
 }

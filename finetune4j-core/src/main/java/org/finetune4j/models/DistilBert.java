@@ -5,11 +5,13 @@ import static org.finetune4j.nn.Functional.scoped;
 
 import static org.finetune4j.nn.Functional.feedForward;
 import static org.finetune4j.nn.Functional.dropout;
+import static org.finetune4j.nn.Functional.activation;
 
 import ai.djl.ndarray.NDArray;
 import java.util.ArrayList;
 import java.util.List;
 import org.finetune4j.config.DistilBertConfig;
+import org.finetune4j.config.HeadConfig;
 import org.finetune4j.nn.Embedding;
 import org.finetune4j.nn.LayerNorm;
 import org.finetune4j.nn.Linear;
@@ -120,8 +122,7 @@ public final class DistilBert implements Encoder {
     }
 
     @Override
-    public EncoderOutput forward(EncoderInput in, boolean training) {
-        TokenLayout layout = TokenLayout.of(in, training); // padded, or at inference only the real tokens
+    public EncoderOutput forward(EncoderInput in, TokenLayout layout, boolean training) {
         NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
         NDArray x = embeddings.forward(ids, layout.positionIds(ids.getManager()), training); // (B, T, H) or (N, H)
         for (Block block : layers) {
@@ -169,5 +170,46 @@ public final class DistilBert implements Encoder {
         // DistilBertForMaskedLM's vocabulary head, and the position_ids buffer.
         return key.endsWith("embeddings.position_ids") || key.startsWith("vocab_transform.")
                 || key.startsWith("vocab_layer_norm.") || key.startsWith("vocab_projector.");
+    }
+
+    // ---- DistilBertForSequenceClassification -------------------------------------------------------
+
+    /**
+     * DistilBertForSequenceClassification's head (HeadConfig type {@code mlp}): pre_classifier ->
+     * activation -> dropout -> classifier, on the pooled features (B, F). DistilBERT's own has width
+     * hidden = F = dim, ReLU, and pools the first token; the same module with another width, activation
+     * or pooling is the notebook's custom head (HeadConfig.mlp), on any encoder. Its keys are top-level:
+     * pre_classifier.weight (hidden, F), pre_classifier.bias (hidden), classifier.weight (C, hidden),
+     * classifier.bias (C).
+     */
+    static final class ClassificationHead implements Heads.Head {
+        final Linear preClassifier; // F -> hidden
+        final Linear classifier; // hidden -> C
+        final String act;
+        final double dropoutP;
+
+        ClassificationHead(ParameterStore s, HeadConfig h, int features, int numLabels, double initStd) {
+            preClassifier = new Linear(s, "pre_classifier", features, h.hiddenSize(), true, initStd);
+            classifier = new Linear(s, "classifier", h.hiddenSize(), numLabels, true, initStd);
+            act = h.activation();
+            dropoutP = h.dropout();
+        }
+
+        /** features (B, F) -> logits (B, C). */
+        @Override
+        public NDArray forward(NDArray x, boolean training) {
+            NDArray hidden = activation(act, preClassifier.forward(x, training)); // (B, hidden)
+            return classifier.forward(dropout(hidden, dropoutP, training), training); // (B, C)
+        }
+
+        @Override
+        public List<Linear> linears() {
+            return List.of(preClassifier, classifier);
+        }
+
+        @Override
+        public List<String> modulePrefixes() {
+            return List.of("pre_classifier.", "classifier.");
+        }
     }
 }

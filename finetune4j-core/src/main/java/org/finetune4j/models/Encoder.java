@@ -1,5 +1,6 @@
 package org.finetune4j.models;
 
+import ai.djl.ndarray.NDArray;
 import java.util.List;
 import org.finetune4j.config.EncoderConfig;
 import org.finetune4j.nn.Linear;
@@ -8,7 +9,25 @@ import org.finetune4j.nn.Linear;
 public interface Encoder {
     EncoderConfig config();
 
-    EncoderOutput forward(EncoderInput input, boolean training);
+    /** The forward pass on the layout {@link TokenLayout#of} picks: padded while training, packed at inference. */
+    default EncoderOutput forward(EncoderInput input, boolean training) {
+        return forward(input, TokenLayout.of(input, training), training);
+    }
+
+    /** The forward pass on a given layout of the batch's tokens (tests pass the padded one at inference). */
+    EncoderOutput forward(EncoderInput input, TokenLayout layout, boolean training);
+
+    /**
+     * The encoder's pooler on first-token states, (B, H) -> (B, H): the step that makes
+     * {@link EncoderOutput#pooled()} from the last hidden state. A frozen backbone whose pooler trains
+     * caches the first-token states and runs only this step on them.
+     *
+     * @throws IllegalStateException when the encoder has no pooler
+     */
+    default NDArray pooler(NDArray firstToken, boolean training) {
+        throw new IllegalStateException(config().modelType() + " encoder at \"" + prefix()
+                + "\" has no pooler; build it with one (BERT only) or pool with cls or mean");
+    }
 
     /** Every linear layer of the encoder, by module path (the targets LoRA can wrap). */
     List<Linear> linears();

@@ -1,5 +1,7 @@
 package org.finetune4j.models;
 
+import static org.finetune4j.nn.Functional.activation;
+import static org.finetune4j.nn.Functional.dropout;
 import static org.finetune4j.nn.Functional.scoped;
 
 import ai.djl.ndarray.NDArray;
@@ -7,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.List;
 import org.finetune4j.config.BertConfig;
+import org.finetune4j.config.HeadConfig;
 import org.finetune4j.nn.Linear;
 import org.finetune4j.nn.ParameterStore;
 
@@ -29,15 +32,15 @@ public final class Roberta implements Encoder {
         }
         this.config = config;
         this.prefix = prefix;
-        this.embeddings = new Bert.Embeddings(store, prefix + "embeddings.", config);
+        // The position table has a padding row, padding_idx = pad_token_id (RobertaEmbeddings).
+        this.embeddings = new Bert.Embeddings(store, prefix + "embeddings.", config, config.padTokenId());
         for (int i = 0; i < config.numLayers(); i++) {
             layers.add(new Bert.Layer(store, prefix + "encoder.layer." + i + ".", config));
         }
     }
 
     @Override
-    public EncoderOutput forward(EncoderInput in, boolean training) {
-        TokenLayout layout = TokenLayout.of(in, training); // padded, or at inference only the real tokens
+    public EncoderOutput forward(EncoderInput in, TokenLayout layout, boolean training) {
         NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
         NDArray positions = layout.tokens(positionIds(in.inputIds(), config.padTokenId())); // (B, T) or (N)
         NDArray types = in.tokenTypeIds() == null ? null : layout.tokens(in.tokenTypeIds()); // (B, T) or (N)
@@ -90,5 +93,44 @@ public final class Roberta implements Encoder {
     public boolean isIgnorableKey(String key) {
         // RobertaModel's pooler (unused by RobertaForSequenceClassification), the LM head, buffers.
         return key.endsWith("embeddings.position_ids") || key.contains("pooler.dense.") || key.startsWith("lm_head.");
+    }
+
+    // ---- RobertaForSequenceClassification ----------------------------------------------------------
+
+    /**
+     * RobertaClassificationHead (HeadConfig type {@code roberta}): dropout -> classifier.dense ->
+     * activation (tanh) -> dropout -> classifier.out_proj, on the pooled features (B, F), the first token
+     * (&lt;s&gt;) in RoBERTa's own. Its keys are top-level: classifier.dense.weight (hidden, F),
+     * classifier.dense.bias (hidden), classifier.out_proj.weight (C, hidden), classifier.out_proj.bias (C).
+     */
+    static final class ClassificationHead implements Heads.Head {
+        final Linear dense; // F -> hidden
+        final Linear outProj; // hidden -> C
+        final String act;
+        final double dropoutP;
+
+        ClassificationHead(ParameterStore s, HeadConfig h, int features, int numLabels, double initStd) {
+            dense = new Linear(s, "classifier.dense", features, h.hiddenSize(), true, initStd);
+            outProj = new Linear(s, "classifier.out_proj", h.hiddenSize(), numLabels, true, initStd);
+            act = h.activation();
+            dropoutP = h.dropout();
+        }
+
+        /** features (B, F) -> logits (B, C). */
+        @Override
+        public NDArray forward(NDArray x, boolean training) {
+            NDArray hidden = activation(act, dense.forward(dropout(x, dropoutP, training), training)); // (B, hidden)
+            return outProj.forward(dropout(hidden, dropoutP, training), training); // (B, C)
+        }
+
+        @Override
+        public List<Linear> linears() {
+            return List.of(dense, outProj);
+        }
+
+        @Override
+        public List<String> modulePrefixes() {
+            return List.of("classifier.");
+        }
     }
 }

@@ -1,39 +1,23 @@
 package org.finetune4j.models;
 
-import static org.finetune4j.nn.Functional.dropout;
-
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.List;
 import java.util.function.UnaryOperator;
-import java.util.stream.IntStream;
 
 /**
- * Where a batch's real tokens are, and the one operation that depends on it: self-attention. Every
- * other part of a BERT-family layer (linear layers, layer norm, activation, residual sums) treats each
- * token on its own, so it runs on whatever (..., H) tensor the layout hands it.
+ * Where a batch's real tokens are. Every part of a BERT-family layer except {@link Attention} (linear
+ * layers, layer norm, activation, residual sums) treats each token on its own, so it runs on whatever
+ * (..., H) tensor the layout hands it.
  *
  * <ul>
- *   <li>{@link Padded}: the (B, T, H) batch as the tokenizer padded it, padding masked out of attention
- *       with an additive bias (transformers' get_extended_attention_mask). Used while training.</li>
- *   <li>{@link Packed}: at inference, only the real tokens, (N, H) with N = the number of ones in the
- *       attention mask. A batch of 64 tweets in file order is ~46 % padding; packed, the linear layers,
- *       which are most of the work, no longer compute it. For attention the sequences are sorted by
- *       length and cut into groups that each pad to their own longest sequence (at most
- *       {@value Packed#GROUP_PADDING} extra), so the score matrices are small as well. The encoder's
- *       output is returned padded again, (B, T, H), with zeros at padded positions (which no pooling
- *       reads).</li>
+ *   <li>{@link Padded}: the (B, T, H) batch as the tokenizer padded it. Training uses it (length-grouped
+ *       training batches carry little padding), and so does inference on a batch without padding.</li>
+ *   <li>{@link PackedTokens}: inference on a padded batch, only the real tokens (N, H).</li>
  * </ul>
  *
  * Both compute the same function of the real tokens; they differ only by float rounding (other matrix
- * shapes), which the tests bound.
+ * shapes), which TokenLayoutTest bounds against padded inference.
  */
 public interface TokenLayout {
 
@@ -53,55 +37,23 @@ public interface TokenLayout {
     /** The encoder's final states back as (B, T, H). */
     NDArray toBatch(NDArray states);
 
-    /** Whether inference packs batches with padding (on unless -Dfinetune4j.packedInference=false). */
-    static boolean packingEnabled() {
-        return !"false".equalsIgnoreCase(System.getProperty("finetune4j.packedInference"));
-    }
-
     /**
-     * The layout for a batch: packed at inference when the batch has padding to skip (and packing is
-     * enabled), padded otherwise.
+     * The layout of a forward pass: the padded batch while training; at inference only the real tokens,
+     * unless the batch has no padding to skip (or a row without any token).
      */
     static TokenLayout of(EncoderInput in, boolean training) {
-        if (!training && packingEnabled()) {
-            Packed p = Packed.of(in.attentionMask());
-            if (p != null) {
-                return p;
+        if (!training) {
+            PackedTokens packed = PackedTokens.of(in.attentionMask());
+            if (packed != null) {
+                return packed;
             }
         }
-        return new Padded(additiveMask(in.attentionMask()));
+        return padded(in.attentionMask());
     }
 
-    /**
-     * The attention mask as an additive bias: 0 where attended, the most negative float where padded, as
-     * transformers' get_extended_attention_mask does. mask (B, T) -> (B, 1, 1, T).
-     */
-    static NDArray additiveMask(NDArray attentionMask) {
-        Shape s = attentionMask.getShape();
-        NDArray m = attentionMask.toType(DataType.FLOAT32, false); // (B, T)
-        return m.neg().add(1f).mul(-Float.MAX_VALUE).reshape(s.get(0), 1, 1, s.get(1)); // (B, 1, 1, T)
-    }
-
-    /** softmax(scale(q k^T) + mask) v for (b, T, H) inputs and an additive mask (b, 1, 1, T) -> (b, T, H). */
-    private static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, int numHeads, int headSize,
-            UnaryOperator<NDArray> scale, double dropoutP, boolean training) {
-        long b = q.getShape().get(0);
-        long t = q.getShape().get(1);
-        NDArray qh = q.reshape(b, t, numHeads, headSize).transpose(0, 2, 1, 3); // (b, nh, T, hs)
-        NDArray kh = k.reshape(b, t, numHeads, headSize).transpose(0, 2, 1, 3); // (b, nh, T, hs)
-        NDArray vh = v.reshape(b, t, numHeads, headSize).transpose(0, 2, 1, 3); // (b, nh, T, hs)
-        // Attention(Q, K, V) = softmax(Q K^T / sqrt(hs) + mask) V   (Vaswani et al. 2017, eq. 1)
-        NDArray scores = scale.apply(qh.matMul(kh.transpose(0, 1, 3, 2))).add(mask); // (b, nh, T, T)
-        NDArray probs = dropout(scores.softmax(-1), dropoutP, training); // (b, nh, T, T)
-        NDArray context = probs.matMul(vh); // (b, nh, T, hs)
-        return context.transpose(0, 2, 1, 3).reshape(b, t, (long) numHeads * headSize); // (b, T, H)
-    }
-
-    /** Rows of a 2-D table by index, with autograd (torch.nn.functional.embedding): (R, D), (K) -> (K, D). */
-    private static NDArray rows(NDArray table, NDArray index) {
-        NDArray out = index.getNDArrayInternal().embedding(index, table, SparseFormat.DENSE).singletonOrThrow();
-        out.attach(table.getManager()); // the op files it under the index's (per-batch) manager: keep it in the layer's scope
-        return out;
+    /** The padded layout of a (B, T) 0/1 attention mask. */
+    static Padded padded(NDArray attentionMask) {
+        return new Padded(Attention.additiveMask(attentionMask));
     }
 
     /** The padded batch: (B, T, H) states, padding masked by an additive bias (B, 1, 1, T). */
@@ -109,12 +61,12 @@ public interface TokenLayout {
         @Override
         public NDArray attention(NDArray q, NDArray k, NDArray v, int numHeads, int headSize, UnaryOperator<NDArray> scale,
                 double dropoutP, boolean training) {
-            return attend(q, k, v, mask, numHeads, headSize, scale, dropoutP, training);
+            return Attention.attend(q, k, v, mask, numHeads, headSize, scale, dropoutP, training); // (B, T, H)
         }
 
         @Override
         public NDArray tokens(NDArray batchTokens) {
-            return batchTokens;
+            return batchTokens; // (B, T)
         }
 
         @Override
@@ -124,160 +76,7 @@ public interface TokenLayout {
 
         @Override
         public NDArray toBatch(NDArray states) {
-            return states;
-        }
-    }
-
-    /**
-     * Only the real tokens: (N, H). Sequences are stored one after another, longest first; {@link Group}s
-     * of consecutive sequences pad to their own longest one for attention.
-     */
-    final class Packed implements TokenLayout {
-        /** A group may hold up to this fraction of padding over its real tokens. */
-        static final double GROUP_PADDING = 0.15;
-
-        /**
-         * One attention group: {@code count} sequences padded to {@code length} tokens.
-         *
-         * @param gather (count * length) packed row of each padded slot; a padded slot points at the
-         *        sequence's first token, which the mask then hides
-         * @param mask additive (count, 1, 1, length)
-         * @param scatter (n) the padded slot of each of the group's real tokens, in packed order
-         */
-        record Group(int count, int length, NDArray gather, NDArray mask, NDArray scatter) {
-        }
-
-        private final long batch;
-        private final long time;
-        private final long[] flatIndex; // (N) position in the flattened (B * T) batch of each packed token
-        private final List<Group> groups;
-        private final NDArray unpack; // (B * T) packed row of each batch slot, N (a zero row) for padding
-
-        private Packed(long batch, long time, long[] flatIndex, List<Group> groups, NDArray unpack) {
-            this.batch = batch;
-            this.time = time;
-            this.flatIndex = flatIndex;
-            this.groups = groups;
-            this.unpack = unpack;
-        }
-
-        /** The packed layout of a (B, T) 0/1 mask, or null when there is no padding or a row has no token. */
-        static Packed of(NDArray attentionMask) {
-            NDManager m = attentionMask.getManager();
-            long b = attentionMask.getShape().get(0);
-            int t = (int) attentionMask.getShape().get(1);
-            long[] mask = attentionMask.toType(DataType.INT64, false).toLongArray(); // (B * T)
-            int[][] positions = new int[(int) b][];
-            long real = 0;
-            for (int i = 0; i < b; i++) {
-                int row = i;
-                positions[i] = IntStream.range(0, t).filter(j -> mask[row * t + j] != 0).toArray();
-                if (positions[i].length == 0) {
-                    return null;
-                }
-                real += positions[i].length;
-            }
-            if (real == b * t) {
-                return null;
-            }
-            // Longest first, ties in batch order: consecutive sequences then have similar lengths.
-            Integer[] order = IntStream.range(0, (int) b).boxed().toArray(Integer[]::new);
-            Arrays.sort(order, Comparator.comparingInt((Integer i) -> -positions[i].length));
-            long[] flat = new long[(int) real];
-            long[] unpack = new long[(int) (b * t)];
-            Arrays.fill(unpack, real);
-            int[] offset = new int[(int) b];
-            int next = 0;
-            for (int i : order) {
-                offset[i] = next;
-                for (int p : positions[i]) {
-                    flat[next] = (long) i * t + p;
-                    unpack[i * t + p] = next;
-                    next++;
-                }
-            }
-            List<Group> groups = new ArrayList<>();
-            for (int start = 0; start < b;) {
-                int length = positions[order[start]].length;
-                int end = start + 1;
-                long tokens = length;
-                while (end < b && (end - start + 1) * (long) length <= (1 + GROUP_PADDING) * (tokens + positions[order[end]].length)) {
-                    tokens += positions[order[end]].length;
-                    end++;
-                }
-                int count = end - start;
-                long[] gather = new long[count * length];
-                float[] bias = new float[count * length];
-                long[] scatter = new long[(int) tokens];
-                int s = 0;
-                for (int g = 0; g < count; g++) {
-                    int seq = order[start + g];
-                    int len = positions[seq].length;
-                    for (int p = 0; p < length; p++) {
-                        gather[g * length + p] = offset[seq] + (p < len ? p : 0);
-                        bias[g * length + p] = p < len ? 0f : -Float.MAX_VALUE;
-                        if (p < len) {
-                            scatter[s++] = (long) g * length + p;
-                        }
-                    }
-                }
-                groups.add(new Group(count, length, m.create(gather), m.create(bias, new Shape(count, 1, 1, length)),
-                        m.create(scatter)));
-                start = end;
-            }
-            return new Packed(b, t, flat, groups, m.create(unpack));
-        }
-
-        /** The number of real tokens N. */
-        public int size() {
-            return flatIndex.length;
-        }
-
-        /** The attention groups (sizes and lengths are what the tests look at). */
-        public List<Group> groups() {
-            return groups;
-        }
-
-        @Override
-        public NDArray attention(NDArray q, NDArray k, NDArray v, int numHeads, int headSize, UnaryOperator<NDArray> scale,
-                double dropoutP, boolean training) {
-            long h = q.getShape().get(1);
-            NDArray[] parts = new NDArray[groups.size()];
-            for (int i = 0; i < parts.length; i++) {
-                Group g = groups.get(i);
-                Shape padded = new Shape(g.count(), g.length(), h);
-                NDArray qg = rows(q, g.gather()).reshape(padded); // (b, T', H)
-                NDArray kg = rows(k, g.gather()).reshape(padded); // (b, T', H)
-                NDArray vg = rows(v, g.gather()).reshape(padded); // (b, T', H)
-                NDArray context = attend(qg, kg, vg, g.mask(), numHeads, headSize, scale, dropoutP, training); // (b, T', H)
-                parts[i] = rows(context.reshape(-1, h), g.scatter()); // (n, H)
-            }
-            return parts.length == 1 ? parts[0] : NDArrays.concat(new ai.djl.ndarray.NDList(parts), 0); // (N, H)
-        }
-
-        @Override
-        public NDArray tokens(NDArray batchTokens) {
-            long[] all = batchTokens.toType(DataType.INT64, false).toLongArray(); // (B * T)
-            if (all.length != batch * time) {
-                throw new IllegalArgumentException("expected a (" + batch + ", " + time + ") input, got " + batchTokens.getShape());
-            }
-            long[] out = new long[flatIndex.length];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = all[(int) flatIndex[i]];
-            }
-            return batchTokens.getManager().create(out); // (N)
-        }
-
-        @Override
-        public NDArray positionIds(NDManager manager) {
-            return manager.create(Arrays.stream(flatIndex).map(i -> i % time).toArray()); // (N)
-        }
-
-        @Override
-        public NDArray toBatch(NDArray states) {
-            long h = states.getShape().get(1);
-            NDArray withZero = states.concat(states.getManager().zeros(new Shape(1, h), states.getDataType()), 0); // (N + 1, H)
-            return rows(withZero, unpack).reshape(batch, time, h); // (B, T, H)
+            return states; // (B, T, H)
         }
     }
 }

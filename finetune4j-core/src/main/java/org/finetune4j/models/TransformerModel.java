@@ -195,7 +195,7 @@ public final class TransformerModel implements AutoCloseable {
 
     /** The trainable rest of {@link #cacheableFeatures}: cached (B, H) -> logits (B, C). */
     public NDArray logitsFromCached(NDArray cached, boolean poolerTrains, boolean training) {
-        NDArray features = poolerTrains && usesPooler() ? ((Bert) encoder).applyPooler(cached, training) : cached; // (B, H)
+        NDArray features = poolerTrains && usesPooler() ? encoder.pooler(cached, training) : cached; // (B, H)
         return headForward(features, training);
     }
 

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.finetune4j.metrics.PrecisionRecallCurve;
+import org.finetune4j.metrics.RocCurve;
 
 /**
  * Everything the report of one training run shows. Plain data, so the trainer fills it from what it
@@ -26,8 +28,9 @@ import java.util.Set;
  * @param confusionMatrix counts, rows = true label, columns = predicted label (scikit-learn's
  *     {@code confusion_matrix}); null if there was no validation set
  * @param classificationReport scikit-learn style {@code classification_report} text; null if none
- * @param roc binary tasks only; null otherwise
- * @param precisionRecall binary tasks only; null otherwise
+ * @param roc the validation ROC curve with its AUC; binary tasks only, null otherwise
+ * @param precisionRecall the validation precision-recall curve with its average precision; binary tasks
+ *     only, null otherwise
  * @param misclassified the validation examples to show as errors (the report sorts them by score,
  *     most confident first, and shows all of them: the trainer picks how many)
  * @param facts run facts shown as a table, in the given order: train time, samples/s, peak RSS, ...

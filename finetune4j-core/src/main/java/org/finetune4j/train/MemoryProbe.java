@@ -13,7 +13,7 @@ import org.finetune4j.io.ProcessMemory;
  * {@code rss_trimmed_mb} (what stays resident after the trim: a leak would raise this one) and
  * {@code native_arrays} (live arrays of the run's manager). The launcher turns glibc's own trimming off
  * so steps do not churn mmap; without these trims memory freed between differently shaped batches stayed
- * resident and the resident set crept up (docs/performance.md, "malloc settings").
+ * resident and the resident set crept up (docs/performance.md, "Memory"; TrainerTest checks rss_trimmed_mb at each trim step).
  */
 public final class MemoryProbe implements TrainerListener {
     /** One trim re-faults a step's worth of pages at most: well under 1 % of this many steps. */

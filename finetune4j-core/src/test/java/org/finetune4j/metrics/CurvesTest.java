@@ -24,6 +24,7 @@ class CurvesTest {
         assertArrayEquals(new double[] {Double.POSITIVE_INFINITY, 0.8, 0.4, 0.35, 0.1}, c.thresholds(), EPS);
         // Positives 0.35 and 0.8 against negatives 0.1 and 0.4: 0.8 beats both, 0.35 beats 0.1 → 3/4.
         assertEquals(0.75, RocCurve.rocAuc(DOC_GOLD, DOC_SCORES), EPS);
+        assertEquals(RocCurve.rocAuc(DOC_GOLD, DOC_SCORES), c.auc()); // the curve carries the same number
     }
 
     @Test
@@ -112,6 +113,7 @@ class CurvesTest {
         assertArrayEquals(new double[] {0.1, 0.35, 0.4, 0.8}, c.thresholds(), EPS);
         // average_precision_score → 0.83: recall steps ½ at precision 1 (0.8) and ½ at precision ⅔ (0.35).
         assertEquals(0.5 * 1 + 0.5 * 2.0 / 3, PrecisionRecallCurve.averagePrecision(DOC_GOLD, DOC_SCORES), EPS);
+        assertEquals(PrecisionRecallCurve.averagePrecision(DOC_GOLD, DOC_SCORES), c.averagePrecision());
     }
 
     @Test
@@ -144,5 +146,19 @@ class CurvesTest {
         assertMessage("score at row 0 is NaN", () -> RocCurve.rocAuc(new int[] {0, 1}, new double[] {Double.NaN, 0.2}));
         assertMessage("score at row 1 is Infinity",
                 () -> PrecisionRecallCurve.of(new int[] {0, 1}, new double[] {0.1, Double.POSITIVE_INFINITY}));
+    }
+
+    @Test
+    void curvePointsMustPairUpAndBeRates() {
+        assertMessage("fpr has 3 points but tpr has 2",
+                () -> new RocCurve(new double[] {0, 0.5, 1}, new double[] {0, 1}, new double[] {2, 1, 0}, 0.7));
+        assertMessage("2 thresholds for 3 points",
+                () -> new RocCurve(new double[] {0, 0.5, 1}, new double[] {0, 0.5, 1}, new double[] {1, 0}, 0.5));
+        assertMessage("ROC AUC must be in [0, 1], got 1.5",
+                () -> new RocCurve(new double[] {0, 1}, new double[] {0, 1}, new double[] {1, 0}, 1.5));
+        assertMessage("point 1 (precision=1.5, recall=1.0) is outside [0, 1]",
+                () -> new PrecisionRecallCurve(new double[] {1, 1.5}, new double[] {0, 1}, new double[] {0.5}, 0.7));
+        assertMessage("2 points need 1 thresholds",
+                () -> new PrecisionRecallCurve(new double[] {0.5, 1}, new double[] {1, 0}, new double[] {0.5, 0.6}, 0.7));
     }
 }

@@ -184,6 +184,31 @@ class ArchitecturesTest {
         }
     }
 
+    /**
+     * A frozen backbone caches what never changes: BERT's first-token states when its pooler trains,
+     * else the pooled features. The rest, from the cache, gives the logits of the whole model, bit for bit.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    void logitsFromCachedFeaturesAreTheModelsLogits(String type) {
+        ModelConfig cfg = classifier(type);
+        try (NDManager batch = TINY.manager().newSubManager(); TransformerModel m = TINY.random(cfg, 3)) {
+            EncoderInput in = TestBatches.encode(batch, TINY.tokenizer(), TEXTS, cfg.encoder().padTokenId(), 0);
+            float[] logits = m.logits(in, false).toFloatArray();
+            for (boolean poolerTrains : new boolean[] {true, false}) {
+                NDArray cached = m.cacheableFeatures(in, poolerTrains); // (B, H)
+                assertArrayEquals(logits, m.logitsFromCached(cached, poolerTrains, false).toFloatArray(),
+                        type + ", pooler trains: " + poolerTrains);
+            }
+            assertEquals(type.equals("bert"), m.usesPooler());
+            if (!m.usesPooler()) {
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> m.encoder().pooler(batch.zeros(new ai.djl.ndarray.types.Shape(1, cfg.encoder().hiddenSize())), false));
+                assertTrue(e.getMessage().contains("has no pooler"), e.getMessage());
+            }
+        }
+    }
+
     @Test
     void bareEncoderLoadsIntoAClassifierWithANewHead() {
         ModelConfig bare = ModelConfig.encoderOnly(TinyModels.bert());

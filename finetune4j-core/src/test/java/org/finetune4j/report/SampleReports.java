@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import org.finetune4j.metrics.PrecisionRecallCurve;
+import org.finetune4j.metrics.RocCurve;
 
 /**
  * Hand-made report data for tests and for the example screenshot in docs/: a seeded, made-up
@@ -214,50 +216,26 @@ public final class SampleReports {
 
     /**
      * Made-up positive-class scores whose 0.5 threshold reproduces the confusion matrix, and the ROC
-     * and precision-recall curves of those scores computed the way scikit-learn does.
+     * and precision-recall curves of those scores.
      */
     static Scores scores(int[][] cm, long seed) {
         Random rnd = new Random(seed);
-        List<double[]> scored = new ArrayList<>(); // {score, isPositive}
+        int n = cm[0][0] + cm[0][1] + cm[1][0] + cm[1][1];
+        int[] gold = new int[n];
+        double[] scores = new double[n];
+        int i = 0;
         for (int t = 0; t < 2; t++) {
             for (int p = 0; p < 2; p++) {
-                for (int i = 0; i < cm[t][p]; i++) {
+                for (int k = 0; k < cm[t][p]; k++) {
                     // Confident where right, less so where wrong: a skewed draw on the predicted side of 0.5.
                     double u = Math.pow(rnd.nextDouble(), t == p ? 0.6 : 1.6);
-                    double s = p == 1 ? 0.5 + 0.4999 * u : 0.4999 - 0.4999 * u;
-                    scored.add(new double[] {s, t});
+                    gold[i] = t;
+                    scores[i] = p == 1 ? 0.5 + 0.4999 * u : 0.4999 - 0.4999 * u;
+                    i++;
                 }
             }
         }
-        scored.sort((a, b) -> Double.compare(b[0], a[0]));
-        int pos = cm[1][0] + cm[1][1];
-        int neg = cm[0][0] + cm[0][1];
-        List<Double> fpr = new ArrayList<>(List.of(0.0));
-        List<Double> tpr = new ArrayList<>(List.of(0.0));
-        List<Double> precision = new ArrayList<>();
-        List<Double> recall = new ArrayList<>();
-        int tp = 0;
-        int fp = 0;
-        double auc = 0;
-        double ap = 0;
-        double prevRecall = 0;
-        for (double[] s : scored) {
-            if (s[1] == 1) {
-                tp++;
-            } else {
-                fp++;
-            }
-            double r = (double) tp / pos;
-            double p = (double) tp / (tp + fp);
-            auc += ((double) fp / neg - fpr.get(fpr.size() - 1)) * (r + tpr.get(tpr.size() - 1)) / 2;
-            ap += (r - prevRecall) * p;
-            prevRecall = r;
-            fpr.add((double) fp / neg);
-            tpr.add(r);
-            precision.add(p);
-            recall.add(r);
-        }
-        return new Scores(new RocCurve(array(fpr), array(tpr), auc), new PrecisionRecallCurve(array(precision), array(recall), ap));
+        return new Scores(RocCurve.of(gold, scores), PrecisionRecallCurve.of(gold, scores));
     }
 
     /** The text of scikit-learn's {@code classification_report} for a confusion matrix. */
@@ -291,10 +269,6 @@ public final class SampleReports {
         b.append(String.format(Locale.ROOT, "%" + width + "s %9.2f %9.2f %9.2f %9d%n", "macro avg", sumMacro[0], sumMacro[1], sumMacro[2], total));
         b.append(String.format(Locale.ROOT, "%" + width + "s %9.2f %9.2f %9.2f %9d%n", "weighted avg", sumWeighted[0], sumWeighted[1], sumWeighted[2], total));
         return b.toString();
-    }
-
-    private static double[] array(List<Double> v) {
-        return v.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     private static double round(double v) {
