@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
 
 /** Fine-tunes a model on a labelled file; with no options, the packaged MiniLM on the bundled example data. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
+        defaultValueProvider = TrainingDefaults.class,
         description = {"Fine-tune a BERT-family model for text classification.",
                 "Without --train it fine-tunes the packaged all-MiniLM-L6-v2 on the bundled example data"
                         + " (360 support messages, 3 classes) and prints the report."})
@@ -21,7 +22,7 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     DataSourceOptions source = new DataSourceOptions();
 
-    @Option(names = "--strategy", defaultValue = "full", description = "full, frozen, partial or lora.")
+    @Option(names = "--strategy", description = "full, frozen, partial or lora.")
     String strategy;
 
     @Mixin
@@ -47,8 +48,8 @@ final class TrainCommand implements Callable<Integer> {
         TrainingConfig cfg = training.toConfig(strategy);
         boolean isLora = strategy.equals("lora");
         FineTuning.Spec run = new FineTuning.Spec(source.model, spec, training.headChoice(), source.multiLabel, cfg,
-                isLora ? training.lora.toConfig() : null, isLora && training.lora.merge, runDir(), overwrite, resume);
-        listener.onMessage("seed " + training.seed + "; output " + runDir());
+                isLora ? training.lora.toConfig() : null, isLora && training.merge, runDir(), overwrite, resume);
+        listener.onMessage("seed " + training.step.seed + "; output " + runDir());
         RunResult r = FineTuning.run(run, listener);
         Reports.print(r, quiet);
         return 0;
