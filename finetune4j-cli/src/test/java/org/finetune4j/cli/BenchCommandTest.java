@@ -113,6 +113,14 @@ class BenchCommandTest {
     }
 
     @Test
+    void loraSettingsTheBenchDoesNotTimeAreRefused() {
+        CliRun r = CliRun.of("bench", "--model", model.toString(), "--train", data.toString(), "--strategies", "lora",
+                "--lora-dropout", "0.2", "--output", tmp.resolve("bench-dropout").toString());
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains("leave --lora-dropout, --lora-layers, --lora-bias and --use-rslora at their defaults"), r.err());
+    }
+
+    @Test
     void aFailedMeasurementIsReportedAndTheOthersStillRun() throws Exception {
         Path out = tmp.resolve("bench-fail");
         // partial with 5 frozen layers is impossible on a 2-layer model; the inference measurement still runs.
