@@ -16,7 +16,7 @@ import java.util.List;
  * @param loraTargets LoRA target modules
  * @param batchSize training batch size
  * @param maxLength truncation length
- * @param warmupSteps steps run before the timed ones
+ * @param untimedSteps training steps run before the timed ones (not learning-rate warmup)
  * @param steps timed steps
  * @param batches inference batch sizes (infer, onnx, scale-batch)
  * @param samples examples per inference batch size (at least one batch)
@@ -29,26 +29,26 @@ import java.util.List;
  * @param precision fp32 or bf16: the linear layers' products (train, infer); null for fp32
  */
 public record BenchTask(String kind, String modelDir, String dataFile, List<String> labels, String strategy, int frozenLayers,
-        int loraR, double loraAlpha, List<String> loraTargets, int batchSize, int maxLength, int warmupSteps, int steps,
+        int loraR, double loraAlpha, List<String> loraTargets, int batchSize, int maxLength, int untimedSteps, int steps,
         List<Integer> batches, int samples, List<Integer> lengths, List<Integer> sizes, int matrixSize, String onnxFile,
         int threads, long seed, String precision) {
 
     BenchTask with(String newKind, String newStrategy) {
         return new BenchTask(newKind, modelDir, dataFile, labels, newStrategy, frozenLayers, loraR, loraAlpha, loraTargets,
-                batchSize, maxLength, warmupSteps, steps, batches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed, precision);
+                batchSize, maxLength, untimedSteps, steps, batches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed, precision);
     }
 
     /** The same task for other inference batch sizes. */
     BenchTask withBatches(List<Integer> newBatches) {
         return new BenchTask(kind, modelDir, dataFile, labels, strategy, frozenLayers, loraR, loraAlpha, loraTargets,
-                batchSize, maxLength, warmupSteps, steps, newBatches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed,
+                batchSize, maxLength, untimedSteps, steps, newBatches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed,
                 precision);
     }
 
     /** The same task at another precision of the linear layers' products. */
     BenchTask withPrecision(String newPrecision) {
         return new BenchTask(kind, modelDir, dataFile, labels, strategy, frozenLayers, loraR, loraAlpha, loraTargets,
-                batchSize, maxLength, warmupSteps, steps, batches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed,
+                batchSize, maxLength, untimedSteps, steps, batches, samples, lengths, sizes, matrixSize, onnxFile, threads, seed,
                 newPrecision);
     }
 }

@@ -338,12 +338,12 @@ public final class BenchWorker {
             EncodedDataset enc = encode(data, b.tokenizer(), t.labels());
             ModelFlops flops = ModelFlops.of(b.model().config().encoder());
             int[] mult = flops.multipliers(t.strategy(), t.frozenLayers());
-            List<int[]> plan = plan(enc.lengths(), t.batchSize(), t.seed(), t.warmupSteps() + t.steps());
-            Timing timing = trainSteps(b, enc, plan, t.warmupSteps(), mult, flops, manager, t.seed(),
+            List<int[]> plan = plan(enc.lengths(), t.batchSize(), t.seed(), t.untimedSteps() + t.steps());
+            Timing timing = trainSteps(b, enc, plan, t.untimedSteps(), mult, flops, manager, t.seed(),
                     profileFile("train-" + t.strategy() + (t.precision() == null ? "" : "-" + t.precision())));
             r.put("batch_size", t.batchSize());
             r.put("max_length", t.maxLength());
-            r.put("warmup_steps", t.warmupSteps());
+            r.put("untimed_steps", t.untimedSteps());
             r.put("trainable_params", b.trainable().stream().mapToLong(Param::numel).sum());
             r.put("total_params", b.model().parameters().count());
             r.put("flops_multipliers", mult);

@@ -54,7 +54,7 @@ public final class Benchmark {
      * @param precisions fp32 and/or bf16: each training strategy and inference batch size is measured at each
      */
     public record Spec(String model, DataSpec data, List<String> strategies, int frozenLayers, int loraR, double loraAlpha,
-            List<String> loraTargets, int batchSize, int maxLength, int warmupSteps, int steps, List<Integer> inferBatches,
+            List<String> loraTargets, int batchSize, int maxLength, int untimedSteps, int steps, List<Integer> inferBatches,
             int inferSamples, boolean onnx, Path onnxFile, List<Integer> onnxBatches, Path scalingDir,
             List<Integer> scaleLengths, List<Integer> scaleBatches, List<Integer> scaleSizes, int scaleSteps, int matrixSize,
             long seed, Path output, boolean overwrite, List<String> precisions) {
@@ -63,8 +63,8 @@ public final class Benchmark {
             for (String p : precisions) {
                 Precision.parse(p); // a clear error for anything but fp32 and bf16
             }
-            require(batchSize > 0 && maxLength > 1 && steps > 0 && warmupSteps >= 0 && scaleSteps > 0 && matrixSize > 0,
-                    "--batch-size, --max-length, --steps, --scaling-steps and --peak-matrix must be positive, --warmup-steps >= 0");
+            require(batchSize > 0 && maxLength > 1 && steps > 0 && untimedSteps >= 0 && scaleSteps > 0 && matrixSize > 0,
+                    "--batch-size, --max-length, --steps, --scaling-steps and --peak-matrix must be positive, --untimed-steps >= 0");
             for (String s : strategies) {
                 require(List.of("full", "frozen", "lora", "partial").contains(s),
                         "--strategies: unknown strategy \"" + s + "\"; choose from full, frozen, lora, partial");
@@ -111,8 +111,8 @@ public final class Benchmark {
             all.put("date", Instant.now().toString());
             all.put("model", spec.model());
             all.put("data", spec.data().train().toString());
-            all.put("settings", Map.of("batch_size", spec.batchSize(), "max_length", spec.maxLength(), "warmup_steps",
-                    spec.warmupSteps(), "steps", spec.steps(), "seed", spec.seed()));
+            all.put("settings", Map.of("batch_size", spec.batchSize(), "max_length", spec.maxLength(), "untimed_steps",
+                    spec.untimedSteps(), "steps", spec.steps(), "seed", spec.seed()));
             all.put("environment", environment);
             all.put("peak_gflops", peakGflops());
             List<Map<String, Object>> ms = new ArrayList<>();
@@ -147,8 +147,8 @@ public final class Benchmark {
         public String toMarkdown() {
             StringBuilder sb = new StringBuilder("# Throughput and memory\n\n");
             sb.append(String.format(Locale.ROOT, "Model `%s`, data `%s`, batch %d, max_length %d, %d timed training steps after %d"
-                    + " warm-up steps, seed %d.%n%n", spec.model(), spec.data().train(), spec.batchSize(), spec.maxLength(),
-                    spec.steps(), spec.warmupSteps(), spec.seed()));
+                    + " untimed ones, seed %d.%n%n", spec.model(), spec.data().train(), spec.batchSize(), spec.maxLength(),
+                    spec.steps(), spec.untimedSteps(), spec.seed()));
             sb.append(String.format(Locale.ROOT, "Machine: %s (%s), device %s, %s intra-op threads (%s inter-op), %s available"
                     + " processors; %s; oneMKL CPU dispatch: %s. fp32 matmul peak (%d×%d sgemm through DJL): **%.1f GFLOP/s**"
                     + " (best), %s GFLOP/s"
@@ -239,7 +239,7 @@ public final class Benchmark {
         Path onnxFile = spec.onnx() ? onnxFile(spec, out) : null;
         BenchTask base = new BenchTask("", modelDir.toAbsolutePath().toString(), dataFile.toAbsolutePath().toString(),
                 prepared.labels().names(), "full", spec.frozenLayers(), spec.loraR(), spec.loraAlpha(), spec.loraTargets(),
-                spec.batchSize(), spec.maxLength(), spec.warmupSteps(), spec.steps(), spec.inferBatches(), spec.inferSamples(),
+                spec.batchSize(), spec.maxLength(), spec.untimedSteps(), spec.steps(), spec.inferBatches(), spec.inferSamples(),
                 spec.scaleLengths(), spec.scaleSizes(), spec.matrixSize(), onnxFile == null ? null : onnxFile.toString(), 0,
                 spec.seed(), "fp32");
 

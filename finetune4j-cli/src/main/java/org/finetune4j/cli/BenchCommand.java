@@ -7,12 +7,14 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.finetune4j.api.DataSpec;
 import org.finetune4j.bench.Benchmark;
+import org.finetune4j.lora.LoraConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Measures training and inference throughput, memory and MFU, each measurement in its own JVM. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
+        defaultValueProvider = TrainingDefaults.class,
         description = {"Measure training and inference throughput, peak memory and model FLOPs utilisation.",
                 "Each measurement runs in its own JVM. Writes bench.json and bench.md into --output;"
                         + " with --scaling-dir, also PNG charts of throughput against length, batch and data size."})
@@ -35,26 +37,15 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--strategies", split = ",", defaultValue = "full,lora,frozen", description = "Training strategies to measure.")
     List<String> strategies;
 
-    @Option(names = "--frozen-layers", defaultValue = "0", description = "partial: frozen lowest layers.")
-    int frozenLayers;
+    @Mixin
+    StepOptions step = new StepOptions();
 
-    @Option(names = "--lora-r", defaultValue = "16")
-    int loraR;
+    @Mixin
+    LoraOptions lora = new LoraOptions();
 
-    @Option(names = "--lora-alpha", defaultValue = "32")
-    double loraAlpha;
-
-    @Option(names = "--lora-target-modules", split = ",", defaultValue = "query,value")
-    List<String> loraTargets;
-
-    @Option(names = "--batch-size", defaultValue = "16")
-    int batchSize;
-
-    @Option(names = "--max-length", defaultValue = "128")
-    int maxLength;
-
-    @Option(names = "--warmup-steps", defaultValue = "10", description = "Training steps run before the timed ones.")
-    int warmupSteps;
+    @Option(names = "--untimed-steps", defaultValue = "10",
+            description = "Training steps run before the timed ones (warm caches and kernels; not learning-rate warmup).")
+    int untimedSteps;
 
     @Option(names = "--steps", defaultValue = "100", description = "Timed training steps per strategy.")
     int steps;
@@ -96,9 +87,6 @@ final class BenchCommand implements Callable<Integer> {
             description = "fp32 and/or bf16 (the linear layers' products): training and inference are measured at each.")
     List<String> precisions;
 
-    @Option(names = "--seed", defaultValue = "42")
-    long seed;
-
     @Option(names = "--output", description = "Directory for bench.json, bench.md and the logs (default: runs/bench-<time>).")
     Path output;
 
@@ -107,15 +95,24 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (strategies.contains("lora")) {
+            LoraConfig asked = lora.toConfig();
+            LoraConfig timed = LoraConfig.of(asked.r(), asked.loraAlpha(), LoraConfig.DEFAULTS.loraDropout(), asked.targetModules());
+            if (!asked.equals(timed)) {
+                throw new UserError("bench times LoRA with --lora-r, --lora-alpha and --lora-target-modules only; leave"
+                        + " --lora-dropout, --lora-layers, --lora-bias and --use-rslora at their defaults");
+            }
+        }
         Path trainFile = train != null ? train
                 : ExampleData.extract(org.finetune4j.onnx.PackagedModels.defaultHome().resolve("examples"));
         DataSpec spec = new DataSpec(trainFile, null, null, null, data.toReadOptions(true), cleaning.toCleaner(), !keepDuplicates,
                 true);
         Path out = output != null ? output
                 : Path.of("runs", "bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        Benchmark.Result r = Benchmark.run(new Benchmark.Spec(model, spec, strategies, frozenLayers, loraR, loraAlpha, loraTargets,
-                batchSize, maxLength, warmupSteps, steps, inferBatches, inferSamples, onnx, onnxFile, onnxBatches, scalingDir,
-                scaleLengths, scaleBatches, scaleSizes, scaleSteps, matrixSize, seed, out, overwrite, precisions), System.err::println);
+        Benchmark.Result r = Benchmark.run(new Benchmark.Spec(model, spec, strategies, step.frozenLayers, lora.r, lora.alpha,
+                lora.targets, step.batchSize, step.maxLength, untimedSteps, steps, inferBatches, inferSamples, onnx, onnxFile,
+                onnxBatches, scalingDir, scaleLengths, scaleBatches, scaleSizes, scaleSteps, matrixSize, step.seed, out, overwrite,
+                precisions), System.err::println);
         System.out.println(r.toMarkdown());
         System.err.println("bench.json and bench.md in " + out + (scalingDir != null ? "; charts in " + scalingDir : ""));
         if (!r.allSucceeded()) {

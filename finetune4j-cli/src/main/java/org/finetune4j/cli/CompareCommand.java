@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
  * {@code train}, and writes the comparison table, JSON and report.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
+        defaultValueProvider = TrainingDefaults.class,
         description = {"Train several strategies with the same data, split, seed and budget and compare them.",
                 "Each strategy runs as `train` in its own JVM, so its peak memory is its own. Writes comparison.md,"
                         + " comparison.json, report.html and one run directory per strategy into --output."})
@@ -82,7 +83,9 @@ final class CompareCommand implements Callable<Integer> {
                 continue;
             }
             if (o.arity().max() == 0) {
-                args.add(o.longestName()); // a flag
+                // A flag; a negatable one may have been turned off (--no-group-by-length).
+                args.add(Boolean.TRUE.equals(o.getValue()) ? o.longestName()
+                        : spec.negatableOptionTransformer().makeNegative(o.longestName(), spec));
             } else {
                 for (String v : o.originalStringValues()) {
                     args.add(o.longestName());

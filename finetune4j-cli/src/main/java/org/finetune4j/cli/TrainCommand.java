@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
 
 /** Fine-tunes a model on a labelled file; with no options, the packaged MiniLM on the bundled example data. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
+        defaultValueProvider = TrainingDefaults.class,
         description = {"Fine-tune a BERT-family model for text classification.",
                 "Without --train it fine-tunes the packaged all-MiniLM-L6-v2 on the bundled example data"
                         + " (360 support messages, 3 classes) and prints the report."})
@@ -21,7 +22,7 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     DataSourceOptions source = new DataSourceOptions();
 
-    @Option(names = "--strategy", defaultValue = "full", description = "full, frozen, partial or lora.")
+    @Option(names = "--strategy", description = "full, frozen, partial or lora.")
     String strategy;
 
     @Mixin
@@ -48,8 +49,8 @@ final class TrainCommand implements Callable<Integer> {
         boolean isLora = cfg.strategy() == org.finetune4j.train.Strategy.LORA;
         FineTuning.Spec run = FineTuning.Spec.builder().model(source.model).data(spec).head(training.headChoice())
                 .multiLabel(source.multiLabel).training(cfg).lora(isLora ? training.lora.toConfig() : null)
-                .mergeLora(isLora && training.lora.merge).output(runDir()).overwrite(overwrite).resumeFrom(resume).build();
-        listener.onMessage("seed " + training.seed + "; output " + runDir());
+                .mergeLora(isLora && training.merge).output(runDir()).overwrite(overwrite).resumeFrom(resume).build();
+        listener.onMessage("seed " + training.step.seed + "; output " + runDir());
         RunResult r = FineTuning.run(run, listener);
         Reports.print(r, quiet);
         return 0;

@@ -47,7 +47,7 @@ class BenchCommandTest {
         Path out = tmp.resolve("bench");
         Path charts = tmp.resolve("charts");
         CliRun r = CliRun.of("bench", "--model", model.toString(), "--train", data.toString(), "--strategies", "full,lora",
-                "--lora-r", "2", "--batch-size", "4", "--max-length", "16", "--warmup-steps", "1", "--steps", "3",
+                "--lora-r", "2", "--batch-size", "4", "--max-length", "16", "--untimed-steps", "1", "--steps", "3",
                 "--inference-batches", "1,4", "--inference-samples", "8", "--onnx", "--onnx-file", onnx.toString(),
                 "--onnx-batches", "4", "--peak-matrix", "64", "--scaling-dir", charts.toString(), "--scaling-lengths", "8,16",
                 "--scaling-batches", "1,4", "--scaling-sizes", "8,16", "--scaling-steps", "1", "--output", out.toString());
@@ -72,6 +72,8 @@ class BenchCommandTest {
         JsonNode full = j.get("measurements").get(1).get("result");
         JsonNode lora = j.get("measurements").get(2).get("result");
         assertEquals(3, full.get("timed_steps").asInt());
+        assertEquals(1, full.get("untimed_steps").asInt());
+        assertEquals(1, j.get("settings").get("untimed_steps").asInt());
         assertEquals(12, full.get("samples").asInt(), "3 timed steps of 4");
         for (String k : List.of("samples_per_second", "real_tokens_per_second", "forward_ms_per_step", "backward_ms_per_step",
                 "optimizer_ms_per_step", "mfu")) {
@@ -110,11 +112,19 @@ class BenchCommandTest {
     }
 
     @Test
+    void loraSettingsTheBenchDoesNotTimeAreRefused() {
+        CliRun r = CliRun.of("bench", "--model", model.toString(), "--train", data.toString(), "--strategies", "lora",
+                "--lora-dropout", "0.2", "--output", tmp.resolve("bench-dropout").toString());
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains("leave --lora-dropout, --lora-layers, --lora-bias and --use-rslora at their defaults"), r.err());
+    }
+
+    @Test
     void aFailedMeasurementIsReportedAndTheOthersStillRun() throws Exception {
         Path out = tmp.resolve("bench-fail");
         // partial with 5 frozen layers is impossible on a 2-layer model; the inference measurement still runs.
         CliRun r = CliRun.of("bench", "--model", model.toString(), "--train", data.toString(), "--strategies", "partial",
-                "--frozen-layers", "5", "--batch-size", "4", "--max-length", "16", "--warmup-steps", "0", "--steps", "1",
+                "--frozen-layers", "5", "--batch-size", "4", "--max-length", "16", "--untimed-steps", "0", "--steps", "1",
                 "--inference-batches", "4", "--inference-samples", "8", "--peak-matrix", "32", "--output", out.toString());
         assertEquals(1, r.exitCode(), r.err());
         assertTrue(r.err().contains("error: measurement train-partial failed (exit 2)"), r.err());

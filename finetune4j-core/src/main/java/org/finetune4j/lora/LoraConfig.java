@@ -64,6 +64,14 @@ public record LoraConfig(int r, double loraAlpha, double loraDropout, List<Strin
         return new LoraConfig(r, alpha, dropout, targets, null, List.of("classifier", "score"), "none", false, null);
     }
 
+    /**
+     * What a LoRA run uses unless told otherwise; the command line's defaults. PEFT's own are r 8,
+     * lora_alpha 8, lora_dropout 0 and the model's default target modules. Ours: the query and value
+     * projections, which the LoRA paper adapts (Hu et al. 2021, section 7.1), with r 16, alpha 32
+     * (scale 2) and dropout 0.05, the settings of the documented LoRA runs.
+     */
+    public static final LoraConfig DEFAULTS = of(16, 32, 0.05, List.of("query", "value"));
+
     public double scale() {
         return useRslora ? loraAlpha / Math.sqrt(r) : loraAlpha / r;
     }

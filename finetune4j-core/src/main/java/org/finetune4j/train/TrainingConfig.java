@@ -8,9 +8,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * How to train, with transformers' TrainingArguments names (snake_case in training_args.json) and
- * defaults, except where a command-line tool needs another default (each such field says so).
- * Built with {@link #builder()}; validated when built; written beside every run and checkpoint.
+ * How to train, with transformers' TrainingArguments names (snake_case in training_args.json).
+ * Built with {@link #builder()}, whose defaults are TrainingArguments' except where a comment there
+ * says why not; the command line takes its defaults from the same builder. Validated when built;
+ * written beside every run and checkpoint.
  */
 public record TrainingConfig(
         /* What trains. */
@@ -18,7 +19,7 @@ public record TrainingConfig(
         int frozenLayers, // partial: the embeddings and this many lowest layers are frozen
         /* Data. */
         int maxLength, // truncation length in tokens; not a TrainingArguments field (tokenizer's max_length)
-        boolean groupByLength, // HF default false; ours true: same model quality, far less padding (BENCHMARKS.md)
+        boolean groupByLength, // batches of similar lengths (TrainingArguments' group_by_length)
         /* Loop. */
         int numTrainEpochs,
         int perDeviceTrainBatchSize,
@@ -38,11 +39,11 @@ public record TrainingConfig(
         double labelSmoothingFactor,
         String classWeights, // none | balanced | comma-separated weights in label-id order
         /* Evaluation, checkpoints, best model. */
-        String evalStrategy, // HF default "no"; ours "epoch": a CLI run should report validation metrics
+        String evalStrategy, // no | epoch | steps
         long evalSteps,
-        long loggingSteps, // HF 500; ours 50: small datasets have few hundred steps
+        long loggingSteps,
         Integer saveTotalLimit, // null keeps every checkpoint (HF default); the best is always kept
-        boolean loadBestModelAtEnd, // HF default false; ours true
+        boolean loadBestModelAtEnd,
         String metricForBestModel, // "loss" (HF default when best-at-end) or a metric name: f1, accuracy, macro_f1, ...
         Integer earlyStoppingPatience, // null: no early stopping (EarlyStoppingCallback's early_stopping_patience)
         double earlyStoppingThreshold,
@@ -169,16 +170,26 @@ public record TrainingConfig(
         return b;
     }
 
-    /** Fluent construction with the defaults documented on the record's fields. */
+    /**
+     * Fluent construction. The defaults sit here together; each one that is not TrainingArguments'
+     * says why.
+     */
     public static final class Builder {
         private Strategy strategy = Strategy.FULL;
         private int frozenLayers = 0;
+        // Not a TrainingArguments field (the tokenizer's max_length, whose default is the model's 512).
+        // 128: the notebooks' truncation; short texts (tweets, SMS, support messages) fit in it.
         private int maxLength = 128;
+        // transformers: false. Ours true: a step computes few padded positions (length-grouped batches of
+        // the tweets are ~2 % padding; BatchesTest.lengthGroupingCutsPaddingOnSkewedLengths), and the
+        // order stays seeded and shuffled between groups.
         private boolean groupByLength = true;
         private int numTrainEpochs = 3;
-        private int perDeviceTrainBatchSize = 8;
-        // 16, not 64: on the tweets, batch 16 evaluated faster (324 vs 271 samples/s) and kept full
-        // fine-tuning's peak RSS ~130 MB lower (BENCHMARKS.md, session 3). transformers' default is 8.
+        // transformers: 8. Ours 16: the batch size the BERT paper recommends for fine-tuning (16 or 32,
+        // Devlin et al. 2019, appendix A.3), the notebooks and every documented run use.
+        private int perDeviceTrainBatchSize = 16;
+        // transformers: 8. Ours 16, the training batch: on the tweets batch 16 evaluated faster than 64
+        // (324 vs 271 samples/s) and kept full fine-tuning's peak RSS ~130 MB lower.
         private int perDeviceEvalBatchSize = 16;
         private int gradientAccumulationSteps = 1;
         private double learningRate = 5e-5;
@@ -191,16 +202,19 @@ public record TrainingConfig(
         private double warmupRatio = 0.0;
         private long warmupSteps = 0;
         private double labelSmoothingFactor = 0.0;
-        private String classWeights = "none";
+        private String classWeights = "none"; // not a TrainingArguments field
+        // transformers: "no". Ours "epoch": a run reports validation metrics, and the best model needs them.
         private String evalStrategy = "epoch";
-        private long evalSteps = 0;
+        private long evalSteps = 0; // transformers: None (logging_steps); only read with eval_strategy steps
+        // transformers: 500. Ours 50: the datasets here are a few hundred steps an epoch.
         private long loggingSteps = 50;
         private Integer saveTotalLimit = null;
+        // transformers: false. Ours true: the run keeps its best validation checkpoint, not the last.
         private boolean loadBestModelAtEnd = true;
-        private String metricForBestModel = "loss";
+        private String metricForBestModel = "loss"; // transformers' choice when load_best_model_at_end is set
         private Integer earlyStoppingPatience = null;
         private double earlyStoppingThreshold = 0.0;
-        private boolean tuneThreshold = false;
+        private boolean tuneThreshold = false; // not a TrainingArguments field
         private long seed = 42;
 
         public Builder strategy(Strategy v) { strategy = v; return this; }
