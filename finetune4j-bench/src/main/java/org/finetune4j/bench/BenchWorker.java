@@ -33,7 +33,6 @@ import org.finetune4j.data.Format;
 import org.finetune4j.data.LabelSet;
 import org.finetune4j.data.ReadOptions;
 import org.finetune4j.io.AtomicFiles;
-import org.finetune4j.lora.Lora;
 import org.finetune4j.lora.LoraConfig;
 import org.finetune4j.models.EncoderInput;
 import org.finetune4j.models.TransformerModel;
@@ -196,19 +195,9 @@ public final class BenchWorker {
                 c -> c.withClassifier(t.labels(), ProblemType.SINGLE_LABEL, head), true, t.seed());
         TransformerModel model = loaded.model();
         Set<String> missing = new LinkedHashSet<>(loaded.report().missing());
-        List<Param> trainable;
-        if (strategy.equals("lora")) {
-            LoraConfig lc = LoraConfig.of(t.loraR(), t.loraAlpha(), 0.05, t.loraTargets());
-            if (missing.stream().anyMatch(k -> k.contains("pooler."))) {
-                List<String> save = new ArrayList<>(lc.modulesToSave());
-                save.add("pooler"); // as FineTuning does: a new pooler trains with the head
-                lc = lc.withModulesToSave(save);
-            }
-            trainable = Lora.inject(model, lc, t.seed()).makeTrainable();
-        } else {
-            TrainingConfig cfg = TrainingConfig.builder().strategy(strategy).frozenLayers(t.frozenLayers()).build();
-            trainable = Strategies.apply(model, cfg, missing);
-        }
+        TrainingConfig cfg = TrainingConfig.builder().strategy(strategy).frozenLayers(t.frozenLayers()).seed(t.seed()).build();
+        LoraConfig lora = LoraConfig.of(t.loraR(), t.loraAlpha(), LoraConfig.DEFAULTS.loraDropout(), t.loraTargets());
+        List<Param> trainable = Strategies.prepare(model, cfg, lora, missing).trainable(); // as train prepares it
         return new Built(model, trainable, TextTokenizer.load(dir, maxLength));
     }
 

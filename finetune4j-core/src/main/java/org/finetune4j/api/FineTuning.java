@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -291,20 +290,11 @@ public final class FineTuning {
                 log.accept(loaded.report().summary());
             }
             Set<String> newlyInitialized = new LinkedHashSet<>(loaded.report().missing());
-            Built built;
-            if (cfg.strategy() == Strategy.LORA) {
-                LoraConfig lc = spec.lora().withBaseModel(spec.model());
-                if (newlyInitialized.stream().anyMatch(k -> k.contains("pooler.")) && !lc.modulesToSave().contains("pooler")) {
-                    List<String> save = new ArrayList<>(lc.modulesToSave());
-                    save.add("pooler"); // the pooler is new too: train and save it with the head
-                    lc = lc.withModulesToSave(save);
-                }
-                Lora lora = Lora.inject(model, lc, cfg.seed());
-                built = new Built(model, lora, lora.makeTrainable(), new AdapterCheckpointFormat(lora, tokenizer, modelDir));
-            } else {
-                built = new Built(model, null, Strategies.apply(model, cfg, newlyInitialized),
-                        new ModelCheckpointFormat(model, tokenizer, modelDir));
-            }
+            Strategies.Prepared prepared = Strategies.prepare(model, cfg,
+                    spec.lora() == null ? null : spec.lora().withBaseModel(spec.model()), newlyInitialized);
+            CheckpointFormat checkpoints = prepared.lora() != null ? new AdapterCheckpointFormat(prepared.lora(), tokenizer, modelDir)
+                    : new ModelCheckpointFormat(model, tokenizer, modelDir);
+            Built built = new Built(model, prepared.lora(), prepared.trainable(), checkpoints);
             // PEFT's print_trainable_parameters: "all params" includes the LoRA matrices.
             long total = model.parameters().count();
             long trainable = built.trainable().stream().mapToLong(Param::numel).sum();

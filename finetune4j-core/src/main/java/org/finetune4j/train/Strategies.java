@@ -1,8 +1,11 @@
 package org.finetune4j.train;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Predicate;
+import org.finetune4j.lora.Lora;
+import org.finetune4j.lora.LoraConfig;
 import org.finetune4j.models.TransformerModel;
 import org.finetune4j.nn.Param;
 
@@ -14,8 +17,34 @@ public final class Strategies {
     private Strategies() {
     }
 
+    /** What trains after {@link #prepare}: the parameters, and the injected adapters for LoRA (else null). */
+    public record Prepared(List<Param> trainable, Lora lora) {
+    }
+
     /**
-     * Marks the trainable parameters on the model's store and returns them.
+     * Applies the strategy of {@code cfg} to a model that was just loaded: LoRA adapters injected (seeded
+     * with {@code cfg.seed()}; a pooler the checkpoint lacked trains and is saved with the head), or the
+     * parameters that train under full, frozen or partial marked.
+     *
+     * @param lora the LoRA settings for the LORA strategy, else ignored
+     * @param newlyInitialized names of parameters that were not in the checkpoint
+     */
+    public static Prepared prepare(TransformerModel model, TrainingConfig cfg, LoraConfig lora, Set<String> newlyInitialized) {
+        if (cfg.strategy() != Strategy.LORA) {
+            return new Prepared(apply(model, cfg, newlyInitialized), null);
+        }
+        LoraConfig lc = lora;
+        if (newlyInitialized.stream().anyMatch(k -> k.contains("pooler.")) && !lc.modulesToSave().contains("pooler")) {
+            List<String> save = new ArrayList<>(lc.modulesToSave());
+            save.add("pooler"); // the pooler is new too: train and save it with the head
+            lc = lc.withModulesToSave(save);
+        }
+        Lora injected = Lora.inject(model, lc, cfg.seed());
+        return new Prepared(injected.makeTrainable(), injected);
+    }
+
+    /**
+     * Marks the trainable parameters on the model's store and returns them (full, frozen, partial).
      *
      * @param newlyInitialized names of parameters that were not in the checkpoint
      */
