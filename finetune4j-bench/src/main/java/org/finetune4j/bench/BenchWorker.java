@@ -296,11 +296,12 @@ public final class BenchWorker {
                 long t1;
                 long t2;
                 boolean finite;
-                try (NDManager step = manager.newSubManager(); EmbeddingGradients rowGradients = EmbeddingGradients.open()) {
+                try (NDManager step = manager.newSubManager()) {
+                    EmbeddingGradients rowGradients = new EmbeddingGradients();
                     org.finetune4j.nn.Functional.seed(seed + s);
                     t0 = System.nanoTime();
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray logits = ex.logits(step, idx, true); // (B, C)
+                        NDArray logits = ex.logits(step, idx, true, rowGradients); // (B, C)
                         NDArray loss = Losses.crossEntropy(logits, ex.labels(step, idx), null, 0);
                         finite = Float.isFinite(loss.getFloat());
                         t1 = System.nanoTime();

@@ -8,7 +8,7 @@ import java.util.Arrays;
  * added, summed per row in the order they were added (so each row holds exactly the float sum a dense
  * gradient would), until the optimizer consumes and {@link #clear}s it. A step of MiniLM looks up a few
  * hundred of the word table's 30,522 rows; a dense (30,522, 384) gradient costs 47 MB of memory, a fill
- * and an optimizer pass over 11.7 M zeros each step (BENCHMARKS.md, session 6).
+ * and an optimizer pass over 11.7 M zeros each step (docs/performance.md).
  *
  * <p>Rows are stored compactly in the order they first appear: {@code slot(row)} finds a row's place.
  */

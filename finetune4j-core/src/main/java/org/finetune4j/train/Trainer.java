@@ -139,12 +139,13 @@ public final class Trainer {
                     int groupSize = Math.min(accum, plan.size() - groupStart);
 
                     // 1. Forward, loss and backward for one micro-batch, in its own native-memory scope.
-                    try (NDManager step = root.newSubManager(); EmbeddingGradients rowGradients = EmbeddingGradients.open()) {
+                    try (NDManager step = root.newSubManager()) {
+                        EmbeddingGradients rowGradients = new EmbeddingGradients();
                         // Dropout masks depend only on (seed, epoch, batch): resuming reproduces them.
                         org.finetune4j.nn.Functional.seed(mix(cfg.seed(), epoch, b));
                         float loss;
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                            NDArray logits = s.train().logits(step, idx, true); // (B, C)
+                            NDArray logits = s.train().logits(step, idx, true, rowGradients); // (B, C)
                             NDArray labels = s.train().labels(step, idx);
                             NDArray l = s.multiLabel() ? Losses.binaryCrossEntropyWithLogits(logits, labels)
                                     : Losses.crossEntropy(logits, labels, s.classWeights(), cfg.labelSmoothingFactor());
