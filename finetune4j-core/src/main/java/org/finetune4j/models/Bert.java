@@ -14,6 +14,7 @@ import java.util.List;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.HeadConfig;
 import org.finetune4j.nn.Embedding;
+import org.finetune4j.nn.EmbeddingGradients;
 import org.finetune4j.nn.LayerNorm;
 import org.finetune4j.nn.Linear;
 import org.finetune4j.nn.ParameterStore;
@@ -42,15 +43,15 @@ public final class Bert implements Encoder {
             dropoutP = c.hiddenDropout();
         }
 
-        /** positionIds (B, T) or (T); tokenTypeIds (B, T) or null -> (B, T, H). */
-        NDArray forward(NDArray inputIds, NDArray positionIds, NDArray tokenTypeIds, boolean training) {
+        /** positionIds (B, T) or (T); tokenTypeIds (B, T) or null -> (B, T, H). rows: see {@link EncoderInput}. */
+        NDArray forward(NDArray inputIds, NDArray positionIds, NDArray tokenTypeIds, EmbeddingGradients rows, boolean training) {
             NDManager m = inputIds.getManager();
             if (tokenTypeIds == null) {
                 tokenTypeIds = m.zeros(inputIds.getShape(), DataType.INT64); // (B, T)
             }
-            NDArray x = wordEmbeddings.forward(inputIds); // (B, T, H)
-            x = x.add(tokenTypeEmbeddings.forward(tokenTypeIds)); // (B, T, H)
-            x = x.add(positionEmbeddings.forward(positionIds)); // (B, T, H) (broadcast over B for (T) ids)
+            NDArray x = wordEmbeddings.forward(inputIds, rows); // (B, T, H)
+            x = x.add(tokenTypeEmbeddings.forward(tokenTypeIds, rows)); // (B, T, H)
+            x = x.add(positionEmbeddings.forward(positionIds, rows)); // (B, T, H) (broadcast over B for (T) ids)
             x = layerNorm.forward(x); // (B, T, H)
             return dropout(x, dropoutP, training);
         }
@@ -185,7 +186,7 @@ public final class Bert implements Encoder {
         NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
         NDArray positions = layout.positionIds(ids.getManager()); // (T) or (N)
         NDArray types = in.tokenTypeIds() == null ? null : layout.tokens(in.tokenTypeIds()); // (B, T) or (N)
-        NDArray x = embeddings.forward(ids, positions, types, training); // (B, T, H) or (N, H)
+        NDArray x = embeddings.forward(ids, positions, types, in.embeddingGradients(), training); // (B, T, H) or (N, H)
         for (Layer layer : layers) {
             x = scoped(x, h -> layer.forward(h, layout, training)); // (B, T, H) or (N, H)
         }

@@ -44,7 +44,7 @@ public final class Roberta implements Encoder {
         NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
         NDArray positions = layout.tokens(positionIds(in.inputIds(), config.padTokenId())); // (B, T) or (N)
         NDArray types = in.tokenTypeIds() == null ? null : layout.tokens(in.tokenTypeIds()); // (B, T) or (N)
-        NDArray x = embeddings.forward(ids, positions, types, training); // (B, T, H) or (N, H)
+        NDArray x = embeddings.forward(ids, positions, types, in.embeddingGradients(), training); // (B, T, H) or (N, H)
         for (Bert.Layer layer : layers) {
             x = scoped(x, h -> layer.forward(h, layout, training)); // (B, T, H) or (N, H)
         }

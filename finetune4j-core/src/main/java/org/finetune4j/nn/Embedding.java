@@ -20,14 +20,15 @@ public final class Embedding {
     }
 
     /**
-     * ids (...) int64 -> (..., dim). Inside an {@link EmbeddingGradients} scope (a training step) the
-     * table's gradient is added row by row after backward instead of through a dense (num, dim) gradient.
+     * ids (...) int64 -> (..., dim). With a training step's {@link EmbeddingGradients} the table's gradient
+     * is added row by row after backward instead of through a dense (num, dim) gradient; {@code rows} is
+     * null at inference and where PyTorch's embedding backward should run.
      */
-    public NDArray forward(NDArray ids) {
-        NDArray rows = EmbeddingGradients.lookup(ids, weight, paddingIdx);
-        if (rows != null) {
-            return rows;
+    public NDArray forward(NDArray ids, EmbeddingGradients rows) {
+        NDArray looked = rows == null ? null : rows.lookup(ids, weight, paddingIdx); // (..., dim)
+        if (looked != null) {
+            return looked;
         }
-        return ids.getNDArrayInternal().embedding(ids, weight.array(), SparseFormat.DENSE).singletonOrThrow();
+        return ids.getNDArrayInternal().embedding(ids, weight.array(), SparseFormat.DENSE).singletonOrThrow(); // (..., dim)
     }
 }

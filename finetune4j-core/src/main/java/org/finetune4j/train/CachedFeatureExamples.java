@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import org.finetune4j.data.BatchBuilder;
 import org.finetune4j.data.EncodedDataset;
 import org.finetune4j.models.TransformerModel;
+import org.finetune4j.nn.EmbeddingGradients;
 
 /**
  * The frozen strategy's shortcut: the encoder never changes, so its features are computed once (in
@@ -67,8 +68,9 @@ public final class CachedFeatureExamples implements Examples {
         return data.length(i);
     }
 
+    /** The head alone on the cached features: there is no embedding lookup, so {@code embeddingRows} is unused. */
     @Override
-    public NDArray logits(NDManager m, int[] idx, boolean training) {
+    public NDArray logits(NDManager m, int[] idx, boolean training, EmbeddingGradients embeddingRows) {
         float[] rows = new float[idx.length * width];
         for (int j = 0; j < idx.length; j++) {
             System.arraycopy(features, idx[j] * width, rows, j * width, width);

@@ -32,7 +32,7 @@ public final class Evaluation {
                 idx[j] = order[start + j];
             }
             try (NDManager m = parent.newSubManager()) {
-                NDArray logits = data.logits(m, idx, false); // (B, C)
+                NDArray logits = data.logits(m, idx, false, null); // (B, C)
                 int c = (int) logits.getShape().get(1);
                 float[] flat = logits.toFloatArray();
                 for (int j = 0; j < idx.length; j++) {

@@ -2,6 +2,7 @@ package org.finetune4j.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import org.finetune4j.nn.EmbeddingGradients;
 
 /**
  * A labelled dataset as the training loop sees it: it can run the model on any batch of its examples.
@@ -14,8 +15,12 @@ public interface Examples {
     /** Tokens of example i (for batch planning and throughput figures). */
     int tokenCount(int i);
 
-    /** logits (B, C) for the examples {@code idx}; arrays are created in {@code m}. */
-    NDArray logits(NDManager m, int[] idx, boolean training);
+    /**
+     * logits (B, C) for the examples {@code idx}; arrays are created in {@code m}. A training step passes
+     * {@code rows} to collect the embedding tables' gradients row by row ({@link EmbeddingGradients});
+     * null at evaluation.
+     */
+    NDArray logits(NDManager m, int[] idx, boolean training, EmbeddingGradients rows);
 
     /** Targets for {@code idx}: (B) int64 class ids, or (B, C) float32 multi-hot. */
     NDArray labels(NDManager m, int[] idx);

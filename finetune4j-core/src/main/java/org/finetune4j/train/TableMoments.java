@@ -12,7 +12,7 @@ import org.finetune4j.io.NativeMemory;
 
 /**
  * AdamW's moments m and v of an embedding table, kept only for the rows that have had a gradient: every
- * other row's moments are exactly 0 (see {@link AdamW}). A row gets a slot the first time it has a
+ * other row's moments are exactly 0 (see {@link CpuUpdate}). A row gets a slot the first time it has a
  * gradient and keeps it; slots are laid out one after another in two buffers the size of the table
  * whose pages become resident only when written ({@link NativeMemory#mapZeroed}), so memory grows with
  * the rows in use, without copies. After one epoch of the disaster tweets 12,292 of MiniLM's 30,522

@@ -6,6 +6,7 @@ import org.finetune4j.data.BatchBuilder;
 import org.finetune4j.data.EncodedDataset;
 import org.finetune4j.data.LabelMode;
 import org.finetune4j.models.TransformerModel;
+import org.finetune4j.nn.EmbeddingGradients;
 
 /** Tokenised texts run through the whole model (full, partial and LoRA training; evaluation). */
 public final class TokenizedExamples implements Examples {
@@ -30,8 +31,8 @@ public final class TokenizedExamples implements Examples {
     }
 
     @Override
-    public NDArray logits(NDManager m, int[] idx, boolean training) {
-        return model.logits(builder.toInput(m, data, idx), training); // (B, C)
+    public NDArray logits(NDManager m, int[] idx, boolean training, EmbeddingGradients rows) {
+        return model.logits(builder.toInput(m, data, idx).withEmbeddingGradients(rows), training); // (B, C)
     }
 
     @Override

@@ -173,13 +173,14 @@ public final class Trainer implements AutoCloseable {
         long realTokens = 0, paddedTokens = 0, forward = 0, backward = 0;
         for (int i = 0; i < batches.size(); i++) {
             int[] idx = batches.get(i);
-            try (NDManager step = root.newSubManager(); EmbeddingGradients rowGradients = EmbeddingGradients.open()) {
-                Functional.seed(mix(cfg.seed(), epoch, firstBatch + i));
+            try (NDManager step = root.newSubManager()) {
+                EmbeddingGradients rowGradients = new EmbeddingGradients(); // the embedding tables' rows this step looks up
+                Functional.seed(mix(cfg.seed(), epoch, firstBatch + i)); // dropout masks: a function of (seed, epoch, batch)
                 long t0 = System.nanoTime();
                 long t1;
                 float l;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray logits = s.train().logits(step, idx, true); // (B, C)
+                    NDArray logits = s.train().logits(step, idx, true, rowGradients); // (B, C)
                     NDArray labels = s.train().labels(step, idx); // (B) or (B, C)
                     NDArray lossArray = s.multiLabel() ? Losses.binaryCrossEntropyWithLogits(logits, labels)
                             : Losses.crossEntropy(logits, labels, s.classWeights(), cfg.labelSmoothingFactor()); // ()
@@ -190,7 +191,7 @@ public final class Trainer implements AutoCloseable {
                     t1 = System.nanoTime();
                     gc.backward(lossArray.div(batches.size()));
                 }
-                rowGradients.accumulate(); // the embedding tables' gradients, row by row
+                rowGradients.accumulate(); // their gradients, added row by row into the tables' RowGradients
                 forward += t1 - t0;
                 backward += System.nanoTime() - t1;
                 loss += l / batches.size();

@@ -54,8 +54,9 @@ class EmbeddingGradientsTest {
 
     static Map<String, float[]> gradients(TransformerModel m, int padId, boolean rowWise, int steps, boolean accumulate) {
         for (int s = 0; s < steps; s++) {
-            try (NDManager batch = manager.newSubManager(); EmbeddingGradients rows = rowWise ? EmbeddingGradients.open() : null) {
-                EncoderInput in = TestBatches.encode(batch, tokenizer, TEXTS, padId, 0);
+            try (NDManager batch = manager.newSubManager()) {
+                EmbeddingGradients rows = rowWise ? new EmbeddingGradients() : null;
+                EncoderInput in = TestBatches.encode(batch, tokenizer, TEXTS, padId, 0).withEmbeddingGradients(rows);
                 Functional.seed(40 + s); // the same dropout masks on both paths
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray loss = m.logits(in, true).logSoftmax(-1).get(":, 1").neg().mean();
