@@ -41,6 +41,7 @@ import org.finetune4j.nn.Precision;
 import org.finetune4j.text.TextTokenizer;
 import org.finetune4j.train.AdamW;
 import org.finetune4j.train.Strategies;
+import org.finetune4j.train.Strategy;
 import org.finetune4j.train.TokenizedExamples;
 import org.finetune4j.train.Trainer;
 import org.finetune4j.train.TrainerListener;
@@ -196,7 +197,8 @@ public final class BenchWorker {
         TransformerModel model = loaded.model();
         Set<String> missing = new LinkedHashSet<>(loaded.report().missing());
         TrainingConfig cfg = TrainingConfig.builder().strategy(strategy).frozenLayers(t.frozenLayers()).seed(t.seed()).build();
-        LoraConfig lora = LoraConfig.of(t.loraR(), t.loraAlpha(), LoraConfig.DEFAULTS.loraDropout(), t.loraTargets());
+        LoraConfig lora = cfg.strategy() != Strategy.LORA ? null
+                : LoraConfig.of(t.loraR(), t.loraAlpha(), LoraConfig.DEFAULTS.loraDropout(), t.loraTargets());
         List<Param> trainable = Strategies.prepare(model, cfg, lora, missing).trainable(); // as train prepares it
         return new Built(model, trainable, TextTokenizer.load(dir, maxLength));
     }
