@@ -9,16 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import java.nio.file.Path;
 import java.util.List;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.testing.TestBatches;
 import org.finetune4j.testing.TinyModels;
-import org.finetune4j.text.TextTokenizer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -33,31 +29,18 @@ class TokenLayoutTest {
             "13,000 people receive #wildfires evacuation orders in California", "a short one", "ok then",
             "All residents asked to 'shelter in place' are being notified by officers. No other evacuation orders",
             "fire", "Just got sent this photo from Ruby #Alaska as smoke from #wildfires pours into a school");
-    static NDManager manager;
-    static TextTokenizer tokenizer;
-
-    @BeforeAll
-    static void setUp(@TempDir Path tokDir) {
-        manager = NDManager.newBaseManager();
-        TinyModels.writeTokenizer(tokDir);
-        tokenizer = TextTokenizer.load(tokDir, 0);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        tokenizer.close();
-        manager.close();
-    }
+    @RegisterExtension
+    static final TinyModels.Fixture TINY = new TinyModels.Fixture();
 
     @ParameterizedTest
     @ValueSource(strings = {"bert", "distilbert", "roberta"})
     void packedInferenceGivesThePaddedBatchsStatesAndLogits(String type) {
         ModelConfig cfg = ArchitecturesTest.classifier(type);
-        try (NDManager batch = manager.newSubManager(); TransformerModel m = TransformerModel.random(cfg, manager, 5)) {
-            EncoderInput in = TestBatches.encode(batch, tokenizer, TEXTS, cfg.encoder().padTokenId(), 0);
+        try (NDManager batch = TINY.manager().newSubManager(); TransformerModel m = TransformerModel.random(cfg, TINY.manager(), 5)) {
+            EncoderInput in = TestBatches.encode(batch, TINY.tokenizer(), TEXTS, cfg.encoder().padTokenId(), 0);
             TokenLayout layout = TokenLayout.of(in, false);
             assertInstanceOf(PackedTokens.class, layout);
-            int[] lengths = TestBatches.lengths(tokenizer, TEXTS);
+            int[] lengths = TestBatches.lengths(TINY.tokenizer(), TEXTS);
             assertEquals(java.util.Arrays.stream(lengths).sum(), ((PackedTokens) layout).size());
 
             float[] padded = PaddedInference.encode(m, in).lastHiddenState().toFloatArray();
@@ -90,11 +73,11 @@ class TokenLayoutTest {
 
     @Test
     void trainingAndUnpaddedBatchesKeepThePaddedLayout() {
-        try (NDManager batch = manager.newSubManager()) {
-            EncoderInput in = TestBatches.encode(batch, tokenizer, TEXTS, 0, 0);
+        try (NDManager batch = TINY.manager().newSubManager()) {
+            EncoderInput in = TestBatches.encode(batch, TINY.tokenizer(), TEXTS, 0, 0);
             assertInstanceOf(TokenLayout.Padded.class, TokenLayout.of(in, true));
             assertInstanceOf(PackedTokens.class, TokenLayout.of(in, false));
-            EncoderInput one = TestBatches.encode(batch, tokenizer, List.of("no padding here"), 0, 0);
+            EncoderInput one = TestBatches.encode(batch, TINY.tokenizer(), List.of("no padding here"), 0, 0);
             assertInstanceOf(TokenLayout.Padded.class, TokenLayout.of(one, false));
             NDArray empty = batch.create(new long[] {1, 1, 0, 0, 0, 0}, new Shape(2, 3)); // a row with no token
             assertNull(PackedTokens.of(empty));
@@ -104,7 +87,7 @@ class TokenLayoutTest {
 
     @Test
     void groupsCoverEveryTokenOnceLongestFirstWithBoundedPadding() {
-        try (NDManager batch = manager.newSubManager()) {
+        try (NDManager batch = TINY.manager().newSubManager()) {
             int[] lengths = {5, 3, 8, 8, 1, 7, 2, 2};
             int t = 8;
             long[] mask = new long[lengths.length * t];
@@ -138,8 +121,8 @@ class TokenLayoutTest {
     @Test
     void holesInTheMaskArePackedAsWell() {
         ModelConfig cfg = ArchitecturesTest.classifier("bert");
-        try (NDManager batch = manager.newSubManager(); TransformerModel m = TransformerModel.random(cfg, manager, 9)) {
-            EncoderInput right = TestBatches.encode(batch, tokenizer, TEXTS.subList(0, 3), 0, 0);
+        try (NDManager batch = TINY.manager().newSubManager(); TransformerModel m = TransformerModel.random(cfg, TINY.manager(), 9)) {
+            EncoderInput right = TestBatches.encode(batch, TINY.tokenizer(), TEXTS.subList(0, 3), 0, 0);
             // Left-pad row 0 instead: its tokens move to the end of the row, the mask with them.
             long t = right.inputIds().getShape().get(1);
             long[] ids = right.inputIds().toLongArray();

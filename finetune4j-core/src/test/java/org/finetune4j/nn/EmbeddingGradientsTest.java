@@ -7,7 +7,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,9 +17,7 @@ import org.finetune4j.models.EncoderInput;
 import org.finetune4j.models.TransformerModel;
 import org.finetune4j.testing.TestBatches;
 import org.finetune4j.testing.TinyModels;
-import org.finetune4j.text.TextTokenizer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -31,21 +28,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class EmbeddingGradientsTest {
     static final List<String> TEXTS = List.of("ok", "Forest fire near La Ronge Sask. Canada", "a short one",
             "13,000 people receive #wildfires evacuation orders in California");
-    static NDManager manager;
-    static TextTokenizer tokenizer;
-
-    @BeforeAll
-    static void setUp(@org.junit.jupiter.api.io.TempDir Path tokDir) {
-        manager = NDManager.newBaseManager();
-        TinyModels.writeTokenizer(tokDir);
-        tokenizer = TextTokenizer.load(tokDir, 0);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        tokenizer.close();
-        manager.close();
-    }
+    @RegisterExtension
+    static final TinyModels.Fixture TINY = new TinyModels.Fixture();
 
     /** Gradients of every parameter after {@code steps} backward passes on the same batch (no update). */
     static Map<String, float[]> gradients(TransformerModel m, int padId, boolean rowWise, int steps) {
@@ -54,9 +38,9 @@ class EmbeddingGradientsTest {
 
     static Map<String, float[]> gradients(TransformerModel m, int padId, boolean rowWise, int steps, boolean accumulate) {
         for (int s = 0; s < steps; s++) {
-            try (NDManager batch = manager.newSubManager()) {
+            try (NDManager batch = TINY.manager().newSubManager()) {
                 EmbeddingGradients rows = rowWise ? new EmbeddingGradients() : null;
-                EncoderInput in = TestBatches.encode(batch, tokenizer, TEXTS, padId, 0).withEmbeddingGradients(rows);
+                EncoderInput in = TestBatches.encode(batch, TINY.tokenizer(), TEXTS, padId, 0).withEmbeddingGradients(rows);
                 Functional.seed(40 + s); // the same dropout masks on both paths
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray loss = m.logits(in, true).logSoftmax(-1).get(":, 1").neg().mean();
@@ -68,7 +52,7 @@ class EmbeddingGradientsTest {
             }
         }
         Map<String, float[]> out = new LinkedHashMap<>();
-        try (NDManager read = manager.newSubManager()) {
+        try (NDManager read = TINY.manager().newSubManager()) {
             for (Param p : m.parameters().params().values()) {
                 NDArray g = p.array().getGradient(); // zeros for a table whose gradient is row by row
                 g.attach(read);
@@ -89,7 +73,7 @@ class EmbeddingGradientsTest {
         var enc = TinyModels.of(type);
         ModelConfig cfg = ModelConfig.encoderOnly(enc).withClassifier(List.of("a", "b"), ProblemType.SINGLE_LABEL,
                 HeadConfig.standard(enc));
-        TransformerModel m = TransformerModel.random(cfg, manager, 3);
+        TransformerModel m = TransformerModel.random(cfg, TINY.manager(), 3);
         m.parameters().params().values().forEach(p -> p.array().setRequiresGradient(true));
         return m;
     }
@@ -103,7 +87,7 @@ class EmbeddingGradientsTest {
             int before = ((ai.djl.ndarray.BaseNDManager) b.manager()).getManagedArrays().size();
             Map<String, float[]> rows = gradients(b, pad, true, 2); // two micro-batches: gradients add up
             assertEquals(before, ((ai.djl.ndarray.BaseNDManager) b.manager()).getManagedArrays().size(),
-                    "no handles left under the parameters' manager");
+                    "no handles left under the parameters' TINY.manager()");
             String word = (type.equals("distilbert") ? "distilbert." : type + ".") + "embeddings.word_embeddings.weight";
             int h = a.config().encoder().hiddenSize();
             double worst = 0;

@@ -9,7 +9,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,9 +24,7 @@ import org.finetune4j.nn.Functional;
 import org.finetune4j.nn.Param;
 import org.finetune4j.testing.TestBatches;
 import org.finetune4j.testing.TinyModels;
-import org.finetune4j.text.TextTokenizer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -54,21 +51,8 @@ class AdamWTableRowsTest {
     /** Steps of the runs compared, at lr 1e-2: a weight moves by up to about 6e-2 over them. */
     static final int STEPS = 6;
 
-    static NDManager manager;
-    static TextTokenizer tokenizer;
-
-    @BeforeAll
-    static void setUp(@org.junit.jupiter.api.io.TempDir Path tokDir) {
-        manager = NDManager.newBaseManager();
-        TinyModels.writeTokenizer(tokDir);
-        tokenizer = TextTokenizer.load(tokDir, 0);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        tokenizer.close();
-        manager.close();
-    }
+    @RegisterExtension
+    static final TinyModels.Fixture TINY = new TinyModels.Fixture();
 
     static ModelConfig config(String type) {
         var enc = TinyModels.of(type);
@@ -92,24 +76,24 @@ class AdamWTableRowsTest {
     static Trained train(String type, Route route, double weightDecay) {
         ModelConfig cfg = config(type);
         List<Double> norms = new ArrayList<>();
-        try (TransformerModel m = TransformerModel.random(cfg, manager, 3)) {
+        try (TransformerModel m = TransformerModel.random(cfg, TINY.manager(), 3)) {
             List<Param> params = new ArrayList<>(m.parameters().params().values());
             params.forEach(p -> p.array().setRequiresGradient(true));
             int pad = cfg.encoder().padTokenId();
             AdamW.Settings settings = AdamW.Settings.defaults(weightDecay);
             AdamW opt = switch (route) {
-                case ROW_TABLES -> new AdamW(params, AdamW::decaysByDefault, settings, manager);
-                case DENSE_TABLES -> new AdamW(params, AdamW::decaysByDefault, settings, manager, new CpuUpdate(0));
-                case TENSOR_OPS -> new AdamW(params, AdamW::decaysByDefault, settings, manager, new TensorOpUpdate());
+                case ROW_TABLES -> new AdamW(params, AdamW::decaysByDefault, settings, TINY.manager());
+                case DENSE_TABLES -> new AdamW(params, AdamW::decaysByDefault, settings, TINY.manager(), new CpuUpdate(0));
+                case TENSOR_OPS -> new AdamW(params, AdamW::decaysByDefault, settings, TINY.manager(), new TensorOpUpdate());
                 case REFERENCE -> null;
             };
-            ReferenceAdamW ref = route == Route.REFERENCE ? new ReferenceAdamW(params, AdamW::decaysByDefault, settings, manager) : null;
+            ReferenceAdamW ref = route == Route.REFERENCE ? new ReferenceAdamW(params, AdamW::decaysByDefault, settings, TINY.manager()) : null;
             boolean rowScope = route == Route.ROW_TABLES || route == Route.DENSE_TABLES;
             try (opt; ref) {
                 for (int s = 0; s < STEPS; s++) {
-                    try (NDManager step = manager.newSubManager()) {
+                    try (NDManager step = TINY.manager().newSubManager()) {
                         EmbeddingGradients rows = rowScope ? new EmbeddingGradients() : null;
-                        EncoderInput in = TestBatches.encode(step, tokenizer, BATCHES.get(s % BATCHES.size()), pad, 0)
+                        EncoderInput in = TestBatches.encode(step, TINY.tokenizer(), BATCHES.get(s % BATCHES.size()), pad, 0)
                                 .withEmbeddingGradients(rows);
                         Functional.seed(7 + s);
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -153,7 +137,7 @@ class AdamWTableRowsTest {
         Trained rows = train(type, Route.ROW_TABLES, weightDecay);
         String word = wordTable(type);
         float[] initial;
-        try (TransformerModel fresh = TransformerModel.random(config(type), manager, 3)) {
+        try (TransformerModel fresh = TransformerModel.random(config(type), TINY.manager(), 3)) {
             initial = fresh.parameters().params().get(word).array().toFloatArray();
         }
         assertNotEquals(0, java.util.Arrays.compare(initial, rows.weights().get(word)), "the word table trained");
