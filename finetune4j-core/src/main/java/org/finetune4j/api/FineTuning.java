@@ -211,6 +211,12 @@ public final class FineTuning {
     // The run
 
     public static RunResult run(Spec spec, TrainerListener listener) {
+        try (RunDirectory.Lock lock = RunDirectory.lock(spec.output())) { // one run at a time in a directory
+            return runLocked(spec, listener);
+        }
+    }
+
+    private static RunResult runLocked(Spec spec, TrainerListener listener) {
         TrainingConfig cfg = spec.training();
         Consumer<String> log = listener::onMessage;
         long started = System.nanoTime();

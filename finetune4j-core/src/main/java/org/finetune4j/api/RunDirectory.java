@@ -1,9 +1,15 @@
 package org.finetune4j.api;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -13,9 +19,14 @@ import java.util.regex.Pattern;
 /**
  * The output directory of a training run. A directory that already holds a run is never overwritten
  * unless the user says so; even then only what a run writes is deleted, and a directory holding
- * anything else is refused, so a mistyped --output cannot wipe unrelated files.
+ * anything else is refused, so a mistyped --output cannot wipe unrelated files. A run holds the
+ * directory's {@link Lock} for as long as it runs, so a second run into the same directory fails at
+ * once instead of interleaving its files with the first's.
  */
 public final class RunDirectory {
+    /** The lock file, kept in the directory (deleting it would let two processes lock two different files). */
+    static final String LOCK_FILE = ".finetune4j.lock";
+
     /** File names a run writes (beside checkpoint-N directories and report charts). */
     static final Set<String> RUN_FILES = Set.of("config.json", "model.safetensors", "model.safetensors.index.json",
             "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json", "training_args.json",
@@ -32,6 +43,11 @@ public final class RunDirectory {
     /** Whether {@code dir} already holds (part of) a run. */
     public static boolean holdsRun(Path dir) {
         return !entries(dir).isEmpty() && entries(dir).stream().anyMatch(RunDirectory::isRunFile);
+    }
+
+    /** Whether {@code dir} is a directory with nothing in it but, perhaps, the lock (a run that failed early). */
+    public static boolean isEmpty(Path dir) {
+        return Files.isDirectory(dir) && entries(dir).isEmpty();
     }
 
     /**
@@ -60,6 +76,89 @@ public final class RunDirectory {
         }
     }
 
+    /**
+     * An OS file lock on a run directory ({@link FileChannel#tryLock}), held until closed. The lock file
+     * names the holder (process id, host, start time) for the error a second run gets.
+     */
+    public static final class Lock implements AutoCloseable {
+        private final FileChannel channel;
+        private final FileLock lock;
+
+        private Lock(FileChannel channel, FileLock lock) {
+            this.channel = channel;
+            this.lock = lock;
+        }
+
+        @Override
+        public void close() {
+            try {
+                channel.truncate(0); // no stale holder for the next reader
+                lock.release();
+                channel.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot release the lock on " + LOCK_FILE + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Locks {@code dir} (created when missing) for one run. Fails at once, naming the holder, when another
+     * run, in this process or another, holds it.
+     */
+    public static Lock lock(Path dir) {
+        entries(dir); // a file where the directory should be: say so
+        create(dir);
+        Path file = dir.resolve(LOCK_FILE);
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null; // held by this JVM
+            }
+            if (lock == null) {
+                String holder = Files.readString(file, StandardCharsets.UTF_8).strip();
+                throw new IllegalArgumentException("the output directory " + dir + " is in use by another training run ("
+                        + (holder.isEmpty() ? "its holder is starting" : holder) + "). Wait for it to finish, or choose"
+                        + " another --output.");
+            }
+            ch.truncate(0);
+            ch.write(ByteBuffer.wrap(holder().getBytes(StandardCharsets.UTF_8)), 0);
+            ch.force(false);
+            return new Lock(ch, lock);
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw new UncheckedIOException("cannot lock the output directory " + dir + " (" + file + "): " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        }
+    }
+
+    private static String holder() {
+        ProcessHandle self = ProcessHandle.current();
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            host = "this host";
+        }
+        return "pid " + self.pid() + " on " + host + ", started "
+                + self.info().startInstant().map(Object::toString).orElse(java.time.Instant.now().toString()) + "\n";
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // already failing: the first error is the one to report
+            }
+        }
+    }
+
     private static boolean isRunFile(String name) {
         return RUN_FILES.contains(name) || RUN_PATTERNS.matcher(name).matches();
     }
@@ -76,7 +175,7 @@ public final class RunDirectory {
             return List.of();
         }
         try (var s = Files.list(dir)) {
-            return new ArrayList<>(s.map(p -> p.getFileName().toString()).sorted().toList());
+            return new ArrayList<>(s.map(p -> p.getFileName().toString()).filter(n -> !n.equals(LOCK_FILE)).sorted().toList());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
         }

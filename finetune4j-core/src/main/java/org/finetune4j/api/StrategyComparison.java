@@ -366,7 +366,8 @@ public final class StrategyComparison {
 
     private static boolean isComparisonEntry(Path dir, String name) {
         return name.equals(MARKDOWN) || name.equals(JSON_FILE) || name.equals(LOGS) || name.equals(ReportWriter.HTML)
-                || name.matches("[a-z_]+\\.png") || KNOWN_STRATEGIES.contains(name) && RunDirectory.holdsRun(dir.resolve(name));
+                || name.matches("[a-z_]+\\.png") || KNOWN_STRATEGIES.contains(name)
+                && (RunDirectory.holdsRun(dir.resolve(name)) || RunDirectory.isEmpty(dir.resolve(name)));
     }
 
     private static void deleteTree(Path p) throws IOException {
