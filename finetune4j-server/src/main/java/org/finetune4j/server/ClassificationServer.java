@@ -77,12 +77,24 @@ public final class ClassificationServer implements AutoCloseable {
         ClassificationServer s = new ClassificationServer(model, modelInfo, config);
         try {
             s.app.start(config.network().host(), config.network().port());
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // Javalin's Kotlin code throws checked exceptions undeclared (ExecutionException)
             s.inference.close();
-            throw new IllegalArgumentException("cannot listen on " + config.network().host() + ":" + config.network().port()
-                    + " (" + rootMessage(e) + "); choose another --port or --host", e);
+            String where = config.network().host() + ":" + config.network().port();
+            String what = inUse(config.network().host(), config.network().port()) ? where + " is in use"
+                    : "cannot listen on " + where + " (" + rootMessage(e) + ")";
+            throw new IllegalArgumentException(what + "; choose another --port or --host", e);
         }
         return s;
+    }
+
+    /** Whether another socket holds {@code host:port} (Jetty's own error then only says "STOPPED"). */
+    private static boolean inUse(String host, int port) {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.bind(new java.net.InetSocketAddress(host, port));
+            return false;
+        } catch (java.io.IOException e) {
+            return e instanceof java.net.BindException;
+        }
     }
 
     private void routes() {

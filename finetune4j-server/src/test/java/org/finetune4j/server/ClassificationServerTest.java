@@ -64,6 +64,17 @@ class ClassificationServerTest {
         assertEquals(p.score(), entry.get("score").asDouble(), TOL, text);
     }
 
+    /** Held by a process that is not Jetty: Javalin then throws an undeclared checked exception. */
+    @Test
+    void aPortHeldByAnotherSocketIsNamedWithWhatToDo() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            ServerConfig cfg = ServerConfig.defaults().withNetwork(ServerConfig.Network.defaults().withPort(taken.getLocalPort()));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> serve(cfg).close());
+            assertTrue(e.getMessage().contains("127.0.0.1:" + taken.getLocalPort() + " is in use; choose another --port"),
+                    e.getMessage());
+        }
+    }
+
     @Test
     void oneTextGivesAListWithItsPredictionAsTextClassifierPredicts() {
         try (ClassificationServer s = serve(config())) {
@@ -351,7 +362,7 @@ class ClassificationServerTest {
         try (ClassificationServer s = serve(config())) {
             ServerConfig same = config().withNetwork(new ServerConfig.Network("127.0.0.1", s.port(), Duration.ZERO));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> serve(same));
-            assertTrue(e.getMessage().contains("cannot listen on 127.0.0.1:" + s.port()), e.getMessage());
+            assertTrue(e.getMessage().contains("127.0.0.1:" + s.port() + " is in use; choose another --port"), e.getMessage());
         }
     }
 
