@@ -19,7 +19,8 @@ import org.finetune4j.io.CheckpointException;
  *       artifacts on first use and cached;
  *   <li>a Hugging Face Hub id, {@code org/name} or {@code org/name@revision}, is downloaded into the Hugging
  *       Face cache (see {@link HubModels}); add a revision, e.g. {@code @main}, to take a packaged model's
- *       Hub name from the Hub instead.
+ *       Hub name from the Hub instead. An id whose first part is a local directory ({@code runs/tweet} with
+ *       {@code runs/} here) is taken for a mistyped path, and is an error, unless it names a revision.
  * </ol>
  */
 public final class ModelLocator {
@@ -52,6 +53,11 @@ public final class ModelLocator {
         String hubProblem = null;
         if (looksLikePath(model)) {
             hubProblem = "it is a path, and no directory is there";
+        } else if (!model.contains("@") && Files.isDirectory(p.getParent() == null ? p : p.getParent())) {
+            // "runs/tweet" when runs/ is here: a mistyped local path, not a Hub repository to download.
+            throw new CheckpointException("model \"" + model + "\": no such directory, although " + p.getParent()
+                    + "/ exists here" + siblings(p) + ". Give the path of a model directory, or, to download the Hub"
+                    + " model of that name, add a revision: " + model + "@main.");
         } else {
             hubProblem = HubModelId.problem(model);
             if (hubProblem == null) {
@@ -63,6 +69,16 @@ public final class ModelLocator {
                 + ") or a Hugging Face Hub id (" + hubProblem + "). Give the path of a Hugging Face model directory"
                 + " (config.json, model.safetensors, tokenizer.json), a packaged id, or a Hub id org/name[@revision]"
                 + " such as google-bert/bert-base-uncased.");
+    }
+
+    /** ", which holds a, b, c" for the directories beside {@code p}, to show the names that do exist. */
+    private static String siblings(Path p) {
+        try (var list = Files.list(p.getParent())) {
+            List<String> dirs = list.filter(Files::isDirectory).map(d -> d.getFileName().toString()).sorted().limit(6).toList();
+            return dirs.isEmpty() ? "" : ", which holds " + String.join(", ", dirs) + (dirs.size() == 6 ? ", ..." : "");
+        } catch (java.io.IOException e) {
+            return "";
+        }
     }
 
     /** Spellings that only a path has: a Hub id never starts with '/', '.', '~' or a drive, nor holds a backslash. */

@@ -102,6 +102,23 @@ class HubEndToEndTest {
         }
     }
 
+    /** "runs/tweet" with runs/ here is a mistyped path: said so, with the names that exist, and nothing downloaded. */
+    @Test
+    void aMistypedLocalPathIsNotTakenForAHubId() throws Exception {
+        Path here = Path.of("target", "locator-test", "tweets-full"); // relative, as a user types it
+        Files.createDirectories(here);
+        try (FakeHub hub = new FakeHub()) {
+            HubConfig config = new HubConfig(hub.endpoint(), work.resolve("cache"), null, false);
+            var e = org.junit.jupiter.api.Assertions.assertThrows(org.finetune4j.io.CheckpointException.class,
+                    () -> ModelLocator.resolve("target/locator-test/tweets", config));
+            assertTrue(e.getMessage().contains("no such directory, although target/locator-test/ exists here, which holds"
+                    + " tweets-full"), e.getMessage());
+            assertTrue(e.getMessage().contains("target/locator-test/tweets@main"), e.getMessage());
+            assertEquals(0, hub.requests().size());
+            assertEquals(here, ModelLocator.resolve("target/locator-test/tweets-full", config), "the right name still works");
+        }
+    }
+
     @Test
     void anInstalledModelSourceAnswersBeforeTheHub() throws Exception {
         Path dir = Files.createDirectories(work.resolve("from-source"));
