@@ -229,6 +229,11 @@ public final class FineTuning {
         ModelConfig base = ModelConfig.read(modelDir);
         HeadConfig head = spec.head().resolve(base);
         checkMaxLength(cfg, base);
+        Map<String, Object> settings = RunArtifacts.runConfig(spec, modelDir, head, data, null);
+        if (resume != null) {
+            ResumeCheck.check(spec.output(), settings, log);
+        }
+        RunArtifacts.writeJson(spec.output().resolve("run_config.json"), settings); // what this run is, results at the end
         try (NDManager manager = NDManager.newBaseManager();
                 TextTokenizer tokenizer = TextTokenizer.load(modelDir, cfg.maxLength())) {
             tokenizer.checkCompatible(base.encoder().vocabSize(), modelDir.toString());

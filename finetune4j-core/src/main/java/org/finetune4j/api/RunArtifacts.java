@@ -74,7 +74,9 @@ final class RunArtifacts {
                 throw new IllegalStateException(e);
             }
         }
-        rc.put("results", facts);
+        if (facts != null) {
+            rc.put("results", facts); // null at the start of a run: the file then says what the run is
+        }
         rc.put("environment", Map.of("java", System.getProperty("java.version"), "os", System.getProperty("os.name") + " "
                 + System.getProperty("os.arch"), "cpus", Runtime.getRuntime().availableProcessors()));
         return rc;
