@@ -39,6 +39,25 @@ final class Checkpoints {
         this.listener = listener;
     }
 
+    /**
+     * Deletes the hidden {@code .checkpoint-N.tmp} directories that a run killed while writing a checkpoint
+     * left (up to a whole model and optimizer state each). Only one run uses a directory at a time
+     * (org.finetune4j.api.RunDirectory.Lock), so none of them is being written now.
+     */
+    void removeStale() {
+        if (!Files.isDirectory(outputDir)) {
+            return;
+        }
+        try (var st = Files.list(outputDir)) {
+            for (Path p : st.filter(q -> q.getFileName().toString().matches("\\.checkpoint-\\d+\\.tmp")).toList()) {
+                listener.onMessage("removing " + p.getFileName() + ", a checkpoint an earlier run did not finish writing");
+                deleteRecursively(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + outputDir + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Remembers the checkpoint of {@code globalStep} as the best so far (before it is written). */
     void markBest(long globalStep) {
         bestName = name(globalStep);

@@ -104,6 +104,7 @@ public final class Trainer implements AutoCloseable {
     /** Trains from scratch, or from {@code resumeFrom} (a checkpoint directory written by this class). */
     public Result train(Path resumeFrom) {
         checkpoints = new Checkpoints(s.outputDir(), s.checkpoints(), cfg, optimizer, s.listener());
+        checkpoints.removeStale();
         TrainerState start = resumeFrom == null ? null : checkpoints.resume(resumeFrom, early, logHistory);
         globalStep = start == null ? 0 : start.globalStep();
         int startEpoch = start == null ? 0 : start.epochIndex();

@@ -99,7 +99,7 @@ class TrainerTest {
     }
 
     @Test
-    void resumingFromACheckpointEndsWithTheWeightsOfAnUninterruptedRun(@TempDir Path interrupted) {
+    void resumingFromACheckpointEndsWithTheWeightsOfAnUninterruptedRun(@TempDir Path interrupted) throws Exception {
         TrainingConfig cfg = base().evalStrategy("steps").evalSteps(3).loadBestModelAtEnd(false).build();
         try (TransformerModel full = bert(5); TransformerModel first = bert(5); TransformerModel second = bert(5)) {
             Trainer.Result uninterrupted = run(cfg, full, out, null, TrainerListener.NONE);
@@ -114,11 +114,16 @@ class TrainerTest {
             });
             assertTrue(Files.isDirectory(interrupted.resolve("checkpoint-3")));
             assertFalse(Files.isDirectory(interrupted.resolve("checkpoint-6")));
+            // A kill while checkpoint-6 was being written leaves its hidden temporary directory behind.
+            Path stale = interrupted.resolve(".checkpoint-6.tmp");
+            Files.createDirectories(stale);
+            Files.write(stale.resolve("model.safetensors"), new byte[1000]);
             // A fresh process: a new model object, resumed from the checkpoint.
             Trainer.Result resumed = run(cfg, second, interrupted, interrupted.resolve("checkpoint-3"), TrainerListener.NONE);
             assertEquals(uninterrupted.globalStep(), resumed.globalStep());
             assertSameWeights(full, second);
             assertEquals(json(uninterrupted.logHistory()), json(resumed.logHistory()), "the resumed log continues the same curve");
+            assertFalse(Files.exists(stale), "the half-written checkpoint is removed when the run starts");
         }
     }
 
