@@ -32,7 +32,14 @@ final class InspectCommand implements Callable<Integer> {
         if (json) {
             System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(info));
         } else {
-            info.forEach((k, v) -> System.out.printf("%-22s %s%n", k + ":", v));
+            info.forEach((k, v) -> {
+                if (v instanceof Map<?, ?> entries) { // the notes: one to a line
+                    System.out.println(k + ":");
+                    entries.forEach((name, text) -> System.out.printf("  %-20s %s%n", name + ":", text));
+                } else {
+                    System.out.printf("%-22s %s%n", k + ":", v);
+                }
+            });
         }
         return 0;
     }

@@ -56,6 +56,12 @@ class ImportOnnxCommandTest {
         forced[args.length] = "--force";
         assertEquals(0, run(forced).code());
         assertEquals(List.of(), OnnxImporter.problems(out));
+
+        // inspect prints the import notes one to a line, not as a Java map
+        CliRun inspect = CliRun.of("inspect", "--model", out.toString());
+        assertEquals(0, inspect.exitCode(), inspect.err());
+        assertTrue(inspect.out().contains("\nnotes:\n  import_"), inspect.out());
+        assertTrue(!inspect.out().contains("{import_"), inspect.out());
     }
 
     @Test
