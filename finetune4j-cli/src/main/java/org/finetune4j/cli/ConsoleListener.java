@@ -11,11 +11,18 @@ import org.finetune4j.train.TrainerListener;
 final class ConsoleListener implements TrainerListener {
     private final PrintStream err = System.err;
     private final boolean quiet;
+    private final String inferenceTask;
     private ProgressBar train;
     private ProgressBar eval;
 
     ConsoleListener(boolean quiet) {
+        this(quiet, "eval");
+    }
+
+    /** @param inferenceTask the name of the bar of a pass over data without training ("eval", "predict") */
+    ConsoleListener(boolean quiet, String inferenceTask) {
         this.quiet = quiet;
+        this.inferenceTask = inferenceTask;
     }
 
     @Override
@@ -54,7 +61,7 @@ final class ConsoleListener implements TrainerListener {
             return;
         }
         if (eval == null) {
-            eval = new ProgressBarBuilder().setTaskName("eval").setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
+            eval = new ProgressBarBuilder().setTaskName(inferenceTask).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
                     .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(err)).setUpdateIntervalMillis(500).build();
         }
         eval.stepTo(done);

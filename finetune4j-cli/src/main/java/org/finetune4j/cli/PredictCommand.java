@@ -95,7 +95,7 @@ final class PredictCommand implements Callable<Integer> {
                 return 0;
             }
             Dataset rows = DataReader.read(data, read.toReadOptions(false));
-            ConsoleListener progress = new ConsoleListener(quiet);
+            ConsoleListener progress = new ConsoleListener(quiet, "predict");
             List<Prediction> predictions = clf.predictBatch(rows.texts(), rows.pairs(), batchSize, progress::onEvaluationProgress);
             List<String> ids = rows.examples().stream().map(Example::id).toList();
             if (submission) {

@@ -202,9 +202,9 @@ class EvaluatePredictStatsTest {
     @Test
     void withoutAnIdColumnTheRowNumberIsTheId() throws Exception {
         Path preds = dir.resolve("rownum.csv");
-        CliRun p = CliRun.of("predict", "--model", run.toString(), "--data", evalCsv.toString(), "--output", preds.toString(),
-                "--quiet");
+        CliRun p = CliRun.of("predict", "--model", run.toString(), "--data", evalCsv.toString(), "--output", preds.toString());
         assertEquals(0, p.exitCode(), p.err());
+        assertTrue(p.err().contains("predict 100%") && !p.err().contains("eval"), "the bar is predict's: " + p.err());
         assertEquals(List.of("id", "label", "score"), header(preds));
         List<CSVRecord> rows = readCsv(preds);
         for (int i = 0; i < rows.size(); i++) {
