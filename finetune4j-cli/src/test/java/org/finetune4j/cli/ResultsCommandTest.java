@@ -3,16 +3,13 @@ package org.finetune4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.finetune4j.config.ModelConfig;
-import org.finetune4j.models.TransformerModel;
 import org.finetune4j.testing.TinyModels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,18 +29,8 @@ class ResultsCommandTest {
     @BeforeAll
     static void trainATinyRun() throws Exception {
         Path base = dir.resolve("base");
-        try (NDManager m = NDManager.newBaseManager();
-                TransformerModel tm = TransformerModel.random(ModelConfig.encoderOnly(TinyModels.bert()), m, 5)) {
-            tm.save(base);
-        }
-        TinyModels.writeTokenizer(base);
-        List<String> rows = new ArrayList<>(List.of("text,label"));
-        for (int i = 0; i < 24; i++) {
-            rows.add("the movie was good number " + i + ",pos");
-            rows.add("the movie was bad number " + i + ",neg");
-        }
-        Path data = Files.createDirectories(dir.resolve("reviews")).resolve("train.csv");
-        Files.write(data, rows);
+        TinyModels.save(ModelConfig.encoderOnly(TinyModels.bert()), 5, base);
+        Path data = TinyReviews.write(dir.resolve("reviews").resolve("train.csv"));
         run = dir.resolve("run");
         CliRun train = CliRun.of("train", "--model", base.toString(), "--train", data.toString(), "--split", "0.5,0.25,0.25",
                 "--strategy", "lora", "--epochs", "1", "--batch-size", "8", "--learning-rate", "2e-3", "--max-length", "16",

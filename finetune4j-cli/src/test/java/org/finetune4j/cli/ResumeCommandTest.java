@@ -4,14 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.finetune4j.config.ModelConfig;
-import org.finetune4j.models.TransformerModel;
 import org.finetune4j.testing.TinyModels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,17 +29,8 @@ class ResumeCommandTest {
     @BeforeAll
     static void tinyModelAndData() throws Exception {
         base = dir.resolve("base");
-        try (NDManager m = NDManager.newBaseManager();
-                TransformerModel tm = TransformerModel.random(ModelConfig.encoderOnly(TinyModels.bert()), m, 5)) {
-            tm.save(base);
-        }
-        TinyModels.writeTokenizer(base);
-        List<String> rows = new ArrayList<>(List.of("text,label"));
-        for (int i = 0; i < 24; i++) {
-            rows.add("the movie was good number " + i + ",pos");
-            rows.add("the movie was bad number " + i + ",neg");
-        }
-        data = Files.write(dir.resolve("train.csv"), rows);
+        TinyModels.save(ModelConfig.encoderOnly(TinyModels.bert()), 5, base);
+        data = TinyReviews.write(dir.resolve("train.csv"));
     }
 
     static CliRun train(Path out, String... extra) {
