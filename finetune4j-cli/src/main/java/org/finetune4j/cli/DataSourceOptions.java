@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 final class DataSourceOptions {
     @Option(names = "--model", defaultValue = "all-MiniLM-L6-v2",
             description = "Model directory, packaged id (all-MiniLM-L6-v2, bge-small-en-v1.5), or Hugging Face Hub id"
-                    + " org/name[@revision].")
+                    + " [org/]name[@revision].")
     String model;
 
     @Option(names = "--train", description = "Training file (CSV, TSV, JSON Lines; .gz allowed).")

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 @Command(name = "encode", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Print sentence embeddings: one JSON array of floats per input text, one per line.")
 final class EncodeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model directory, packaged model id, or Hugging Face Hub id org/name[@revision].")
+    @Option(names = "--model", required = true, description = "Model directory, packaged model id, or Hugging Face Hub id [org/]name[@revision].")
     String model;
 
     @Option(names = "--pooling", defaultValue = "mean", description = "mean or cls (default: ${DEFAULT-VALUE}).")

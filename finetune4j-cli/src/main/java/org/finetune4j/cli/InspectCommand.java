@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "inspect", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Describe a model: architecture, layers, hidden size, parameters, vocabulary, labels.")
 final class InspectCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model directory, packaged model id, or Hugging Face Hub id org/name[@revision].")
+    @Option(names = "--model", required = true, description = "Model directory, packaged model id, or Hugging Face Hub id [org/]name[@revision].")
     String model;
 
     @Option(names = "--json", description = "Print JSON instead of text.")
@@ -48,7 +48,7 @@ final class InspectCommand implements Callable<Integer> {
         Map<String, Object> info = new LinkedHashMap<>();
         try (NDManager m = NDManager.newBaseManager()) {
             TransformerModel.Loaded loaded = TransformerModel.load(dir, m);
-            try (TransformerModel tm = loaded.model(); TextTokenizer tok = TextTokenizer.load(dir, 0)) {
+            try (TransformerModel tm = loaded.model()) {
                 ModelConfig c = tm.config();
                 info.put("directory", dir.toAbsolutePath().toString());
                 info.put("architecture", c.architecture());
@@ -58,7 +58,13 @@ final class InspectCommand implements Callable<Integer> {
                 info.put("attention_heads", c.encoder().numHeads());
                 info.put("max_positions", c.encoder().maxPositionEmbeddings());
                 info.put("vocab_size", c.encoder().vocabSize());
-                info.put("tokenizer_vocab", tok.vocabSize());
+                if (TextTokenizer.exists(dir)) {
+                    try (TextTokenizer tok = TextTokenizer.load(dir, 0)) {
+                        info.put("tokenizer_vocab", tok.vocabSize());
+                    }
+                } else { // as AutoModel.from_pretrained: the weights load; only commands that read text need one
+                    info.put("tokenizer", "none (no tokenizer.json or vocab.txt: train, predict and serve need one)");
+                }
                 long total = tm.parameters().count();
                 long embeddings = count(tm, tm.encoder().embeddingsPrefix());
                 long head = tm.head() == null ? 0

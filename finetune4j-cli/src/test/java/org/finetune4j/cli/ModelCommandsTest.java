@@ -40,6 +40,23 @@ class ModelCommandsTest {
         assertEquals(30522, j.get("tokenizer_vocab").asInt());
     }
 
+    /** As AutoModel.from_pretrained: weights without tokenizer files load; only text needs the tokenizer. */
+    @Test
+    void aModelWithoutTokenizerFilesIsInspectedAndOnlyTextCommandsAskForOne(@TempDir Path bare) throws Exception {
+        for (String f : List.of("config.json", "model.safetensors")) {
+            java.nio.file.Files.copy(model.resolve(f), bare.resolve(f));
+        }
+        CliRun r = CliRun.of("inspect", "--model", bare.toString(), "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals("BertForSequenceClassification", j.get("architecture").asText());
+        assertTrue(j.get("tokenizer").asText().startsWith("none (no tokenizer.json or vocab.txt"), j.toString());
+
+        CliRun p = CliRun.of("predict", "--model", bare.toString(), "--text", "hello");
+        assertEquals(2, p.exitCode(), p.err());
+        assertTrue(p.err().contains("no tokenizer.json or vocab.txt, and this command reads text"), p.err());
+    }
+
     @Test
     void encodePrintsOneNormalisedVectorPerText() throws Exception {
         CliRun r = CliRun.of("encode", "--model", model.toString(), "--pooling", "mean", "--normalize", "--text", "hello world",
@@ -81,7 +98,7 @@ class ModelCommandsTest {
         CliRun r = CliRun.of("inspect", "--model", "acme/../../etc");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("is not a Hugging Face repo id"), r.err());
-        assertTrue(r.err().contains("org/name[@revision]"), r.err());
+        assertTrue(r.err().contains("[org/]name[@revision]"), r.err());
         assertTrue(!r.err().contains("\tat "), "no stack trace");
     }
 }

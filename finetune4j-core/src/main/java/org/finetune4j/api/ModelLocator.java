@@ -17,8 +17,9 @@ import org.finetune4j.io.CheckpointException;
  *   <li>an id that a {@link ModelSource} on the class path knows: with finetune4j-onnx, the packaged models
  *       ({@code all-MiniLM-L6-v2}, {@code bge-small-en-v1.5}, or their Hub names), imported from their Maven
  *       artifacts on first use and cached;
- *   <li>a Hugging Face Hub id, {@code org/name} or {@code org/name@revision}, is downloaded into the Hugging
- *       Face cache (see {@link HubModels}); add a revision, e.g. {@code @main}, to take a packaged model's
+ *   <li>a Hugging Face Hub id, {@code org/name} or {@code org/name@revision}, or a legacy single name such as
+ *       {@code bert-base-uncased} (which the Hub redirects to its current {@code google-bert/} name), is
+ *       downloaded into the Hugging Face cache (see {@link HubModels}); add a revision, e.g. {@code @main}, to take a packaged model's
  *       Hub name from the Hub instead. An id whose first part is a local directory ({@code runs/tweet} with
  *       {@code runs/} here) is taken for a mistyped path, and is an error, unless it names a revision.
  * </ol>
@@ -67,7 +68,7 @@ public final class ModelLocator {
         throw new CheckpointException("model \"" + model + "\" is not a directory, a packaged model ("
                 + String.join(", ", sources.stream().flatMap(src -> src.ids().stream()).toList())
                 + ") or a Hugging Face Hub id (" + hubProblem + "). Give the path of a Hugging Face model directory"
-                + " (config.json, model.safetensors, tokenizer.json), a packaged id, or a Hub id org/name[@revision]"
+                + " (config.json, model.safetensors, tokenizer.json), a packaged id, or a Hub id [org/]name[@revision]"
                 + " such as google-bert/bert-base-uncased.");
     }
 

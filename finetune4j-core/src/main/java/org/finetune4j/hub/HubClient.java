@@ -443,9 +443,10 @@ final class HubClient {
     }
 
     CheckpointException noSuchModel(HubModelId id, URI url) {
-        return new CheckpointException("no such model on the Hugging Face Hub: " + id + " (" + url + " answered HTTP 404)."
-                + " Check the spelling (org/name, as on " + config.endpoint() + "), and give a local directory's path if"
-                + " you meant one. A private repository also answers 404 without a token: set HF_TOKEN.");
+        String local = id.repoId().contains("/") ? "" : "no directory \"" + id.repoId() + "\" exists here, and ";
+        return new CheckpointException(local + "no such model on the Hugging Face Hub: " + id + " (" + url
+                + " answered HTTP 404). Check the spelling (org/name, as on " + config.endpoint() + "), and give a local"
+                + " directory's path if you meant one. A private repository also answers 404 without a token: set HF_TOKEN.");
     }
 
     private static String errorCode(HttpResponse<?> response) {

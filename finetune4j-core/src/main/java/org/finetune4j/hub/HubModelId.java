@@ -4,15 +4,17 @@ import java.util.regex.Pattern;
 
 /**
  * A model repository on the Hub and the revision wanted, as typed after {@code --model}:
- * {@code org/name} or {@code org/name@revision} (a branch, a tag or a commit hash; default {@code main}).
+ * {@code org/name} or {@code org/name@revision} (a branch, a tag or a commit hash; default {@code main}),
+ * or a legacy single-name id such as {@code bert-base-uncased}, which the Hub answers with a redirect to
+ * the repository's current name ({@code google-bert/bert-base-uncased}), as transformers resolves it.
  *
  * <p>Both parts become paths in the cache ({@code models--org--name}, {@code refs/<revision>}), so they
  * are checked before anything touches the disk or the network. The repo id follows huggingface_hub's
  * {@code validate_repo_id}: letters, digits, {@code _ - .}, each part starting and ending with a letter
- * or digit, no {@code --} or {@code ..}, no {@code .git} ending, at most 96 characters; here the
- * {@code org/} part is required, since a bare name is more likely a mistyped local directory.
+ * or digit, no {@code --} or {@code ..}, no {@code .git} ending, at most 96 characters, the {@code org/}
+ * part optional.
  *
- * @param repoId {@code org/name}
+ * @param repoId {@code org/name}, or {@code name} for a legacy id
  * @param revision a branch, tag or commit hash
  */
 public record HubModelId(String repoId, String revision) {
@@ -30,7 +32,7 @@ public record HubModelId(String repoId, String revision) {
         checkRevision(revision);
     }
 
-    /** Parses {@code org/name[@revision]}; an invalid one is an IllegalArgumentException saying why. */
+    /** Parses {@code [org/]name[@revision]}; an invalid one is an IllegalArgumentException saying why. */
     public static HubModelId parse(String spec) {
         String s = spec == null ? "" : spec.strip();
         int at = s.indexOf('@');
@@ -95,10 +97,10 @@ public record HubModelId(String repoId, String revision) {
             return "it ends with .git";
         }
         String[] parts = id.split("/", -1);
-        if (parts.length != 2) {
-            return "it must be org/name, with exactly one '/'";
+        if (parts.length > 2) {
+            return "it must be org/name or name, with at most one '/'";
         }
-        if (!REPO_PART.matcher(parts[0]).matches() || !REPO_PART.matcher(parts[1]).matches()) {
+        if (!java.util.Arrays.stream(parts).allMatch(part -> REPO_PART.matcher(part).matches())) {
             return "each part may hold only letters, digits, '_', '-' and '.', and must start and end with a letter or digit";
         }
         return null;

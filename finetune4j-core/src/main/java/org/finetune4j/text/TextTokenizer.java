@@ -58,6 +58,15 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     /**
+     * Whether {@code dir} has tokenizer files ({@code tokenizer.json}, or a WordPiece {@code vocab.txt}). A
+     * model directory without them still loads, as transformers' AutoModel does, for work on token ids;
+     * only what reads text needs a tokenizer.
+     */
+    public static boolean exists(Path dir) {
+        return Files.isRegularFile(dir.resolve(TOKENIZER_JSON)) || Files.isRegularFile(dir.resolve(VOCAB_TXT));
+    }
+
+    /**
      * Loads the tokenizer of a model directory.
      *
      * @param maxLength truncate to this many tokens (special tokens included); 0 for no truncation
@@ -73,8 +82,8 @@ public final class TextTokenizer implements AutoCloseable {
             } else if (Files.isRegularFile(vocab)) {
                 bytes = WordPieceJson.fromVocab(vocab, config);
             } else {
-                throw new CheckpointException(dir + ": no tokenizer.json or vocab.txt. Copy the tokenizer files of the base"
-                        + " model into this directory (tokenizer.json, tokenizer_config.json).");
+                throw new CheckpointException(dir + ": no tokenizer.json or vocab.txt, and this command reads text. Copy the"
+                        + " tokenizer files of the base model into this directory (tokenizer.json, tokenizer_config.json).");
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the tokenizer in " + dir + ": " + e.getMessage(), e);

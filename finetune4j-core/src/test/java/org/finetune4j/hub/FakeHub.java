@@ -138,13 +138,17 @@ final class FakeHub implements AutoCloseable {
     private void serveHub(HttpExchange ex) throws IOException {
         try {
             record(ex, "hub");
-            // /{org}/{name}/resolve/{revision}/{file...}, the revision one encoded segment
-            String[] parts = ex.getRequestURI().getRawPath().split("/", 6);
+            // /{org}/{name}/resolve/{revision}/{file...}, the revision one encoded segment; a legacy
+            // single-name id has no {org}/ part: /{name}/resolve/{revision}/{file...}
+            String raw = ex.getRequestURI().getRawPath();
+            String[] legacy = raw.split("/", 5);
+            boolean single = legacy.length == 5 && legacy[2].equals("resolve");
+            String[] parts = single ? ("/" + raw).split("/", 6) : raw.split("/", 6);
             if (parts.length < 6 || !parts[3].equals("resolve")) {
                 send(ex, 404, Map.of("X-Error-Code", "RepoNotFound"));
                 return;
             }
-            String id = parts[1] + "/" + parts[2];
+            String id = single ? parts[2] : parts[1] + "/" + parts[2];
             String revision = URLDecoder.decode(parts[4], StandardCharsets.UTF_8);
             String file = URLDecoder.decode(parts[5], StandardCharsets.UTF_8);
             if (renamed.containsKey(id)) {

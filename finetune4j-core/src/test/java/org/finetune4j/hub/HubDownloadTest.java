@@ -281,7 +281,7 @@ class HubDownloadTest {
     void repoIdsAndRevisionsThatWouldLeaveTheCacheAreRejected() throws Exception {
         try (FakeHub hub = new FakeHub()) {
             for (String bad : List.of("../acme", "acme/..", "acme/../tiny", "/etc/passwd", "acme\\tiny", "acme//tiny",
-                    "acme/tiny/", "acme/tiny/extra", "acme--x/tiny", "acme/.hidden", "acme/tiny.git", "", "tiny",
+                    "acme/tiny/", "acme/tiny/extra", "acme--x/tiny", "acme/.hidden", "acme/tiny.git", "", "-tiny",
                     "acme/ti ny", "acme/tïny", "acme/tiny@", "acme/tiny@..", "acme/tiny@../../x", "acme/tiny@/abs",
                     "acme/tiny@a//b", "acme/tiny@a\\b", "acme/tiny@refs/../../x", "acme/tiny@.git", "acme/tiny@a@b")) {
                 assertThrows(IllegalArgumentException.class, () -> HubModels.download(bad, config(hub)), bad);
@@ -292,13 +292,41 @@ class HubDownloadTest {
                 assertEquals(0, s.count());
             }
         }
-        for (String good : List.of("acme/tiny", "BAAI/bge-small-en-v1.5@v1.0", "acme/tiny@refs/pr/1", "acme/tiny@" + COMMIT)) {
+        for (String good : List.of("acme/tiny", "bert-base-uncased", "bert-base-uncased@main", "BAAI/bge-small-en-v1.5@v1.0", "acme/tiny@refs/pr/1", "acme/tiny@" + COMMIT)) {
             assertNull(HubModelId.problem(good), good);
         }
         assertEquals(new HubModelId("acme/tiny", "main"), HubModelId.parse("acme/tiny"));
         assertEquals(new HubModelId("BAAI/bge-small-en-v1.5", "v1.0"), HubModelId.parse("BAAI/bge-small-en-v1.5@v1.0"));
         assertEquals("refs/pr/1", HubModelId.parse("acme/tiny@refs/pr/1").revision());
         assertEquals("models--BAAI--bge-small-en-v1.5", HubModelId.parse("BAAI/bge-small-en-v1.5").folderName());
+        assertEquals("models--bert-base-uncased", HubModelId.parse("bert-base-uncased").folderName());
+    }
+
+    /**
+     * The seed notebooks' ids, bert-base-uncased and distilbert-base-uncased, are legacy single-name ids:
+     * the Hub answers them with a relative 307 to the current name (google-bert/...), and huggingface_hub
+     * caches them under the name as typed (models--bert-base-uncased).
+     */
+    @Test
+    void aLegacySingleNameIdFollowsTheHubsRedirect() throws Exception {
+        try (FakeHub hub = new FakeHub()) {
+            hub.repo("google-bert/bert-base-uncased", COMMIT).file("config.json", CONFIG).lfsFile("model.safetensors", WEIGHTS)
+                    .file("tokenizer.json", TOKENIZER);
+            hub.rename("bert-base-uncased", "google-bert/bert-base-uncased");
+
+            Path dir = HubModels.download("bert-base-uncased", config(hub));
+
+            assertEquals(cacheDir.resolve("models--bert-base-uncased/snapshots/" + COMMIT), dir);
+            assertArrayEquals(WEIGHTS, Files.readAllBytes(dir.resolve("model.safetensors")));
+            assertTrue(hub.requests("hub").stream().anyMatch(r -> r.path().startsWith("/bert-base-uncased/resolve/main/")));
+            assertTrue(hub.requests("hub").stream().anyMatch(
+                    r -> r.path().startsWith("/google-bert/bert-base-uncased/resolve/main/")));
+
+            CheckpointException none = assertThrows(CheckpointException.class,
+                    () -> HubModels.download("bert-base-uncasd", config(hub)));
+            assertTrue(none.getMessage().startsWith("no directory \"bert-base-uncasd\" exists here, and no such model on the"
+                    + " Hugging Face Hub"), none.getMessage());
+        }
     }
 
     @Test

@@ -82,6 +82,12 @@ class HubEndToEndTest {
             HubConfig config = new HubConfig(hub.endpoint(), work.resolve("cache"), null, false);
             assertEquals(local, ModelLocator.resolve(local.toString().replace('\\', '/'), config));
             assertEquals(0, hub.requests().size());
+            // A bare name that is no directory here is a legacy Hub id (as in transformers): asked of the Hub,
+            // and the answer says both places were looked in.
+            var bare = org.junit.jupiter.api.Assertions.assertThrows(org.finetune4j.io.CheckpointException.class,
+                    () -> ModelLocator.resolve("no-such-model", config));
+            assertTrue(bare.getMessage().startsWith("no directory \"no-such-model\" exists here, and no such model on the"
+                    + " Hugging Face Hub"), bare.getMessage());
         } finally {
             Files.delete(local);
         }
@@ -91,10 +97,10 @@ class HubEndToEndTest {
     void theLocatorSaysWhatItAcceptsAndRejectsTraversalWithoutARequest() throws Exception {
         try (FakeHub hub = new FakeHub()) {
             HubConfig config = new HubConfig(hub.endpoint(), work.resolve("cache"), null, false);
-            for (String bad : List.of("acme/../../etc", "no-such-model", "./no/such/dir", "acme/tiny@../x")) {
+            for (String bad : List.of("acme/../../etc", "./no/such/dir", "acme/tiny@../x", "-x")) {
                 var e = org.junit.jupiter.api.Assertions.assertThrows(org.finetune4j.io.CheckpointException.class,
                         () -> ModelLocator.resolve(bad, config), bad);
-                assertTrue(e.getMessage().contains("org/name[@revision]"), e.getMessage());
+                assertTrue(e.getMessage().contains("[org/]name[@revision]"), e.getMessage());
                 assertTrue(e.getMessage().contains(org.finetune4j.testing.FixtureModelSource.ID), e.getMessage()); // the installed sources' ids
             }
             assertEquals(0, hub.requests().size());
