@@ -15,6 +15,11 @@ final class ClassifierOptions {
     @Option(names = "--adapter", description = "LoRA adapter directory trained on --model.")
     Path adapter;
 
+    @Option(names = "--max-length", paramLabel = "TOKENS", defaultValue = "0",
+            description = "Truncate texts to this many tokens instead of the length the model was trained with"
+                    + " (0, the default: that length).")
+    int maxLength;
+
     @picocli.CommandLine.Mixin
     PrecisionOption precision = new PrecisionOption();
 
@@ -29,7 +34,14 @@ final class ClassifierOptions {
     /** Loads the classifier from {@code modelDir} (from {@link #modelDir()}) and the adapter, if any. */
     TextClassifier load(Path modelDir) {
         precision.apply(System.err);
-        return adapter == null ? TextClassifier.load(modelDir) : TextClassifier.load(modelDir, adapter);
+        if (maxLength < 0) {
+            throw new UserError("--max-length " + maxLength + ": give a positive number of tokens, or 0 for the model's own");
+        }
+        try {
+            return adapter == null ? TextClassifier.load(modelDir, maxLength) : TextClassifier.load(modelDir, adapter, maxLength);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--max-length: " + e.getMessage());
+        }
     }
 
     /** For messages: "model" or "base + adapter". */

@@ -182,6 +182,22 @@ class EvaluatePredictStatsTest {
         assertTrue(again.err().contains("already exists") && again.err().contains("--overwrite"), again.err());
     }
 
+    /** --max-length 3 keeps [CLS] + one word + [SEP]: the prediction of that one word alone. */
+    @Test
+    void predictAndEvaluateTakeAnotherMaxLength() throws Exception {
+        CliRun cut = CliRun.of("predict", "--model", run.toString(), "--max-length", "3", "--text", "honestly a superb one");
+        CliRun word = CliRun.of("predict", "--model", run.toString(), "--text", "honestly");
+        CliRun whole = CliRun.of("predict", "--model", run.toString(), "--text", "honestly a superb one");
+        assertEquals(0, cut.exitCode(), cut.err());
+        double cutScore = JSON.readTree(cut.out()).get("score").asDouble();
+        assertEquals(JSON.readTree(word.out()).get("score").asDouble(), cutScore, 1e-6);
+        assertTrue(Math.abs(JSON.readTree(whole.out()).get("score").asDouble() - cutScore) > 1e-6, "the cut must matter");
+
+        CliRun tooLong = CliRun.of("evaluate", "--model", run.toString(), "--data", evalCsv.toString(), "--max-length", "100000");
+        assertEquals(2, tooLong.exitCode(), tooLong.err());
+        assertTrue(tooLong.err().contains("--max-length: max length 100000 is more than the"), tooLong.err());
+    }
+
     @Test
     void predictWritesIdsLabelsScoresAndProbabilitiesThatSumToOne() throws Exception {
         Path preds = dir.resolve("probs.csv");

@@ -75,6 +75,14 @@ public final class TextClassifier implements AutoCloseable {
 
     /** Loads a fine-tuned model directory (config.json, model.safetensors, tokenizer.json). */
     public static TextClassifier load(Path dir) {
+        return load(dir, 0);
+    }
+
+    /**
+     * {@link #load(Path)}, truncating texts to {@code maxLength} tokens instead of the length the model
+     * was trained with (0 keeps that length); at most the model's position count.
+     */
+    public static TextClassifier load(Path dir, int maxLength) {
         if (Files.isRegularFile(dir.resolve(org.finetune4j.lora.LoraConfig.FILE)) && !Files.exists(dir.resolve(ModelConfig.FILE))) {
             throw new CheckpointException(dir + " is a LoRA adapter, not a whole model: load it with its base model"
                     + " (--model BASE --adapter " + dir + ")");
@@ -87,7 +95,7 @@ public final class TextClassifier implements AutoCloseable {
                 throw new CheckpointException(dir + " holds a bare encoder (" + l.model().config().architecture()
                         + "), not a classifier: fine-tune it first with ./finetune4j train");
             }
-            return new TextClassifier(m, l.model(), tokenizer(dir, l.model().config()));
+            return new TextClassifier(m, l.model(), tokenizer(dir, l.model().config(), maxLength));
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -96,6 +104,11 @@ public final class TextClassifier implements AutoCloseable {
 
     /** Loads a base model and a LoRA adapter trained on it. */
     public static TextClassifier load(Path baseDir, Path adapterDir) {
+        return load(baseDir, adapterDir, 0);
+    }
+
+    /** {@link #load(Path, Path)} with another maximum length in tokens, as {@link #load(Path, int)}. */
+    public static TextClassifier load(Path baseDir, Path adapterDir, int maxLength) {
         ModelConfig clf = adapterClassifierConfig(baseDir, adapterDir);
         NDManager m = NDManager.newBaseManager();
         try {
@@ -109,7 +122,7 @@ public final class TextClassifier implements AutoCloseable {
                 throw e;
             }
             Path tokDir = Files.isRegularFile(adapterDir.resolve(TextTokenizer.TOKENIZER_JSON)) ? adapterDir : baseDir;
-            return new TextClassifier(m, model, tokenizer(tokDir, model.config()));
+            return new TextClassifier(m, model, tokenizer(tokDir, model.config(), maxLength));
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -139,13 +152,22 @@ public final class TextClassifier implements AutoCloseable {
         return base.withClassifier(labels, ProblemType.SINGLE_LABEL, HeadConfig.standard(base.encoder()));
     }
 
-    private static TextTokenizer tokenizer(Path dir, ModelConfig cfg) {
-        TextTokenizer probe = TextTokenizer.load(dir, 0);
-        // The length the model was trained with, else the tokenizer's model_max_length, else the positions.
-        int trained = cfg.preprocessing() == null ? 0 : cfg.preprocessing().path("max_length").asInt(0);
-        int max = trained > 0 ? trained : probe.modelMaxLength() > 0 ? probe.modelMaxLength() : cfg.encoder().maxPositionEmbeddings();
+    private static TextTokenizer tokenizer(Path dir, ModelConfig cfg, int maxLength) {
+        if (maxLength < 0) {
+            throw new IllegalArgumentException("max length must be positive (or 0 for the model's own), got " + maxLength);
+        }
         int positions = cfg.encoder().maxPositionEmbeddings() - (cfg.encoder().modelType().equals("roberta")
                 ? cfg.encoder().padTokenId() + 1 : 0);
+        if (maxLength > positions) {
+            throw new IllegalArgumentException("max length " + maxLength + " is more than the " + positions
+                    + " positions this model has (" + dir + "/config.json): give at most " + positions);
+        }
+        TextTokenizer probe = TextTokenizer.load(dir, 0);
+        // The length asked for, else the one the model was trained with, else the tokenizer's model_max_length,
+        // else the positions.
+        int trained = cfg.preprocessing() == null ? 0 : cfg.preprocessing().path("max_length").asInt(0);
+        int max = maxLength > 0 ? maxLength : trained > 0 ? trained
+                : probe.modelMaxLength() > 0 ? probe.modelMaxLength() : cfg.encoder().maxPositionEmbeddings();
         probe.checkCompatible(cfg.encoder().vocabSize(), dir.toString());
         TextTokenizer t = probe.withMaxLength(Math.min(max, positions));
         probe.close();
