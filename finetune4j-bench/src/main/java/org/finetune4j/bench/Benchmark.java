@@ -18,6 +18,10 @@ import org.finetune4j.api.ChildJvm;
 import org.finetune4j.api.DataSpec;
 import org.finetune4j.api.FineTuning;
 import org.finetune4j.api.ModelLocator;
+import org.finetune4j.config.ModelConfig;
+import org.finetune4j.models.TransformerModel;
+import org.finetune4j.text.TextTokenizer;
+import ai.djl.ndarray.NDManager;
 import org.finetune4j.data.Dataset;
 import org.finetune4j.data.Example;
 import org.finetune4j.data.LabelMode;
@@ -57,7 +61,7 @@ public final class Benchmark {
             List<String> loraTargets, int batchSize, int maxLength, int untimedSteps, int steps, List<Integer> inferBatches,
             int inferSamples, boolean onnx, Path onnxFile, List<Integer> onnxBatches, Path scalingDir,
             List<Integer> scaleLengths, List<Integer> scaleBatches, List<Integer> scaleSizes, int scaleSteps, int matrixSize,
-            long seed, Path output, boolean overwrite, List<String> precisions) {
+            long seed, Path output, boolean overwrite, List<String> precisions, boolean randomWeights) {
         public Spec {
             precisions = precisions == null || precisions.isEmpty() ? List.of("fp32") : List.copyOf(precisions);
             for (String p : precisions) {
@@ -228,6 +232,9 @@ public final class Benchmark {
         Path out = spec.output();
         prepareOutput(out, spec.overwrite());
         Path modelDir = ModelLocator.resolve(spec.model());
+        if (spec.randomWeights()) {
+            modelDir = withRandomWeights(modelDir, out.resolve(RANDOM_MODEL), spec.seed(), log);
+        }
         FineTuning.Prepared prepared = FineTuning.prepare(new DataSpec(spec.data().train(), null, null, null, spec.data().read(),
                 spec.data().cleaner(), spec.data().dropDuplicates(), spec.data().dropEmpty()), spec.seed(), log);
         if (prepared.train().labelMode() != LabelMode.SINGLE) {
@@ -281,6 +288,9 @@ public final class Benchmark {
         }
         Map<String, Object> env = peak.succeeded() ? envOf(peak.result()) : Map.of();
         Result r = new Result(spec, env, ms);
+        if (spec.randomWeights()) {
+            deleteTree(out.resolve(RANDOM_MODEL));
+        }
         AtomicFiles.writeString(out.resolve(JSON_FILE), r.toJson());
         AtomicFiles.writeString(out.resolve(MARKDOWN), r.toMarkdown());
         if (spec.scalingDir() != null) {
@@ -304,6 +314,48 @@ public final class Benchmark {
     }
 
     /** A new or empty directory; an earlier bench's is replaced only with overwrite. */
+    /** Where {@code --random-weights} writes its model; deleted when the bench ends, since it is only noise. */
+    static final String RANDOM_MODEL = "random-model";
+
+    /**
+     * The architecture of {@code dir}'s config.json with seeded random weights, written to {@code target}
+     * with the directory's tokenizer files: what a model of that shape costs to train, measured without
+     * its weights (a config.json and a tokenizer suffice; the tokenizer's ids must fit the vocabulary).
+     */
+    static Path withRandomWeights(Path dir, Path target, long seed, Consumer<String> log) {
+        ModelConfig config = ModelConfig.read(dir);
+        log.accept("bench: random weights for " + config.architecture() + " from " + dir.resolve(ModelConfig.FILE));
+        try (NDManager manager = NDManager.newBaseManager();
+                TransformerModel model = TransformerModel.random(config, manager, seed)) {
+            model.save(target);
+        }
+        if (!TextTokenizer.exists(dir)) {
+            throw new IllegalArgumentException(dir + ": no tokenizer.json or vocab.txt. --random-weights still needs a"
+                    + " tokenizer to encode the texts: copy one whose ids fit vocab_size (e.g. the packaged MiniLM's) there.");
+        }
+        try {
+            for (String f : List.of(TextTokenizer.TOKENIZER_JSON, TextTokenizer.TOKENIZER_CONFIG, TextTokenizer.VOCAB_TXT,
+                    TextTokenizer.SPECIAL_TOKENS_MAP)) {
+                if (Files.isRegularFile(dir.resolve(f))) {
+                    Files.copy(dir.resolve(f), target.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy the tokenizer of " + dir + " to " + target + ": " + e.getMessage(), e);
+        }
+        return target;
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
     static void prepareOutput(Path out, boolean overwrite) {
         try {
             if (Files.exists(out) && !Files.isDirectory(out)) {

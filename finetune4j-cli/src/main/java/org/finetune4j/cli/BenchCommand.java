@@ -34,6 +34,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--keep-duplicates", description = "Keep repeated texts (default: drop them, as train does).")
     boolean keepDuplicates;
 
+    @Option(names = "--random-weights", description = "Measure the architecture of --model's config.json with seeded random"
+            + " weights: what a model of that shape costs, without its weights file (the directory still needs a tokenizer).")
+    boolean randomWeights;
+
     @Option(names = "--strategies", split = ",", defaultValue = "full,lora,frozen", description = "Training strategies to measure.")
     List<String> strategies;
 
@@ -112,7 +116,7 @@ final class BenchCommand implements Callable<Integer> {
         Benchmark.Result r = Benchmark.run(new Benchmark.Spec(model, spec, strategies, step.frozenLayers, lora.r, lora.alpha,
                 lora.targets, step.batchSize, step.maxLength, untimedSteps, steps, inferBatches, inferSamples, onnx, onnxFile,
                 onnxBatches, scalingDir, scaleLengths, scaleBatches, scaleSizes, scaleSteps, matrixSize, step.seed, out, overwrite,
-                precisions), System.err::println);
+                precisions, randomWeights), System.err::println);
         System.out.println(r.toMarkdown());
         System.err.println("bench.json and bench.md in " + out + (scalingDir != null ? "; charts in " + scalingDir : ""));
         if (!r.allSucceeded()) {

@@ -111,6 +111,37 @@ class BenchCommandTest {
                 16 * lengths.get(1).get("train_samples_per_second").asDouble(), 1e-6, "exactly 16 tokens per text, no padding");
     }
 
+    /** --random-weights: a config.json and a tokenizer suffice; one more layer in the config is one more layer's parameters. */
+    @Test
+    void randomWeightsMeasureTheShapeInConfigJsonWithoutAWeightsFile() throws Exception {
+        com.fasterxml.jackson.databind.node.ObjectNode config = (com.fasterxml.jackson.databind.node.ObjectNode)
+                new ObjectMapper().readTree(model.resolve("config.json").toFile());
+        int h = config.get("hidden_size").asInt();
+        int inter = config.get("intermediate_size").asInt();
+        long[] trainable = new long[2];
+        for (int extra = 0; extra < 2; extra++) {
+            Path shape = tmp.resolve("shape-" + extra);
+            Files.createDirectories(shape);
+            config.put("num_hidden_layers", config.get("num_hidden_layers").asInt() + extra);
+            Files.writeString(shape.resolve("config.json"), config.toString());
+            for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
+                if (Files.exists(model.resolve(f))) {
+                    Files.copy(model.resolve(f), shape.resolve(f));
+                }
+            }
+            Path out = tmp.resolve("bench-random-" + extra);
+            CliRun r = CliRun.of("bench", "--model", shape.toString(), "--random-weights", "--train", data.toString(),
+                    "--strategies", "full", "--batch-size", "4", "--max-length", "16", "--untimed-steps", "0", "--steps", "1",
+                    "--inference-batches", "4", "--inference-samples", "4", "--peak-matrix", "32", "--output", out.toString());
+            assertEquals(0, r.exitCode(), r.err());
+            JsonNode j = new ObjectMapper().readTree(out.resolve("bench.json").toFile());
+            trainable[extra] = j.get("measurements").get(1).get("result").get("trainable_params").asLong();
+            assertTrue(Files.notExists(out.resolve("random-model")), "the random weights are not kept");
+        }
+        long layer = 4L * (h * h + h) + 2 * 2 * h + ((long) h * inter + inter) + ((long) inter * h + h);
+        assertEquals(layer, trainable[1] - trainable[0]);
+    }
+
     @Test
     void loraSettingsTheBenchDoesNotTimeAreRefused() {
         CliRun r = CliRun.of("bench", "--model", model.toString(), "--train", data.toString(), "--strategies", "lora",
