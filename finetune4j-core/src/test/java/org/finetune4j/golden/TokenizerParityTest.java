@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.finetune4j.models.EncoderInput;
@@ -16,6 +19,7 @@ import org.finetune4j.testing.Golden;
 import org.finetune4j.testing.NeedsSharedData;
 import org.finetune4j.train.Losses;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Our tokenizer (tokenizer.json through DJL's Hugging Face tokenizers) against transformers' slow
@@ -40,7 +44,8 @@ class TokenizerParityTest {
                 g.assertExact("tokenized[" + i + "].input_ids", Golden.longs(t.get("input_ids")), truncating.encode(text).ids());
                 g.assertExact("tokenized[" + i + "].input_ids_untruncated", Golden.longs(t.get("input_ids_untruncated")),
                         whole.encode(text).ids());
-                assertEquals(strings(t.get("tokens_untruncated")), whole.tokens(text), "tokens of text " + i);
+                assertEquals(strings(t.get("tokens")), truncating.tokens(text), "tokens of text " + i);
+                assertEquals(strings(t.get("tokens_untruncated")), whole.tokens(text), "untruncated tokens of text " + i);
             }
         }
     }
@@ -58,6 +63,35 @@ class TokenizerParityTest {
             g.assertExact("pair_example.input_ids_untruncated", Golden.longs(p.get("input_ids_untruncated")), all.ids());
             g.assertExact("pair_example.token_type_ids_untruncated", Golden.longs(p.get("token_type_ids_untruncated")),
                     all.typeIds());
+        }
+    }
+
+    /**
+     * A folder with only vocab.txt and tokenizer_config.json: the tokenizer we build from them
+     * (TextTokenizer.WordPieceJson) must give the same ids as the slow BertTokenizer too.
+     */
+    @Test
+    void vocabTxtWithoutTokenizerJson(@TempDir Path dir) throws IOException {
+        Golden g = Golden.fixture("bert-text-seqcls");
+        for (String f : List.of(TextTokenizer.VOCAB_TXT, TextTokenizer.TOKENIZER_CONFIG)) {
+            Files.copy(g.dir().resolve(f), dir.resolve(f));
+        }
+        int maxLength = g.inputs().get("max_length").asInt();
+        try (TextTokenizer truncating = TextTokenizer.load(dir, maxLength);
+                TextTokenizer whole = TextTokenizer.load(dir, 0)) {
+            JsonNode tokenized = g.json().get("tokenized");
+            for (int i = 0; i < tokenized.size(); i++) {
+                JsonNode t = tokenized.get(i);
+                String text = t.get("text").asText();
+                g.assertExact("vocab.txt only: tokenized[" + i + "].input_ids", Golden.longs(t.get("input_ids")),
+                        truncating.encode(text).ids());
+                g.assertExact("vocab.txt only: tokenized[" + i + "].input_ids_untruncated",
+                        Golden.longs(t.get("input_ids_untruncated")), whole.encode(text).ids());
+            }
+            JsonNode p = g.json().get("pair_example");
+            Tokenized cut = truncating.encode(p.get("text").asText(), p.get("text_pair").asText());
+            g.assertExact("vocab.txt only: pair_example.input_ids", Golden.longs(p.get("input_ids")), cut.ids());
+            g.assertExact("vocab.txt only: pair_example.token_type_ids", Golden.longs(p.get("token_type_ids")), cut.typeIds());
         }
     }
 
