@@ -52,7 +52,7 @@ public final class Roberta implements Encoder {
     }
 
     /** cumsum(ids != pad) * (ids != pad) + pad: real tokens get pad+1, pad+2, ...; padding gets pad. */
-    static NDArray positionIds(NDArray ids, int pad) {
+    public static NDArray positionIds(NDArray ids, int pad) {
         NDArray real = ids.neq(pad).toType(DataType.INT64, false); // (B, T)
         return real.cumSum(1).mul(real).add(pad); // (B, T)
     }

@@ -24,7 +24,8 @@ import org.finetune4j.io.CheckpointException;
  * A model directory's tokenizer: Hugging Face's Rust tokenizers (through DJL) reading
  * {@code tokenizer.json}, or, when a directory has only {@code vocab.txt}, the standard BERT WordPiece
  * pipeline built from it and {@code tokenizer_config.json}. Truncation to max_length keeps the special
- * tokens (longest_first for pairs), as transformers' tokenizers do.
+ * tokens (longest_first for pairs), as transformers' tokenizers do; pairs are truncated here rather than
+ * by the Rust library, see {@link #truncatePair}.
  */
 public final class TextTokenizer implements AutoCloseable {
     public static final String TOKENIZER_JSON = "tokenizer.json";
@@ -37,6 +38,7 @@ public final class TextTokenizer implements AutoCloseable {
     private final ObjectNode tokenizerConfig;
     private final int maxLength;
     private final HuggingFaceTokenizer hf;
+    private HuggingFaceTokenizer untruncated; // pairs when maxLength > 0, created on first use
     private final int vocabSize;
 
     private TextTokenizer(byte[] tokenizerJson, ObjectNode tokenizerConfig, int maxLength) {
@@ -44,17 +46,32 @@ public final class TextTokenizer implements AutoCloseable {
         this.tokenizerConfig = tokenizerConfig;
         this.maxLength = maxLength;
         this.vocabSize = countVocab(tokenizerJson);
+        this.hf = newRustTokenizer(tokenizerJson, maxLength);
+    }
+
+    private static HuggingFaceTokenizer newRustTokenizer(byte[] tokenizerJson, int maxLength) {
         try {
             Map<String, String> options = Map.of(
                     "truncation", maxLength > 0 ? "longest_first" : "false",
                     "maxLength", Integer.toString(maxLength > 0 ? maxLength : 1_000_000),
                     "padding", "false",
                     "addSpecialTokens", "true");
-            this.hf = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokenizerJson), options);
+            return HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokenizerJson), options);
         } catch (IOException | RuntimeException e) {
             throw new CheckpointException("tokenizer.json could not be loaded by the Hugging Face tokenizers library: "
                     + e.getMessage() + ". Re-save it with a recent tokenizers version.", e);
         }
+    }
+
+    /** The tokenizer for pairs: never truncating, as {@link #truncatePair} truncates them. */
+    private synchronized HuggingFaceTokenizer pairTokenizer() {
+        if (maxLength <= 0) {
+            return hf;
+        }
+        if (untruncated == null) {
+            untruncated = newRustTokenizer(tokenizerJson, 0);
+        }
+        return untruncated;
     }
 
     /**
@@ -174,29 +191,75 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     public Tokenized encode(String text, String pair) {
-        return pair == null ? encode(text) : toTokenized(hf.encode(text, pair));
+        return pair == null ? encode(text) : truncatePair(pairTokenizer().encode(text, pair));
     }
 
     /** Tokenises many texts (pairs may be null, or hold null entries for no pair) using the Rust thread pool. */
     public List<Tokenized> encodeAll(List<String> texts, List<String> pairs) {
-        Encoding[] enc;
+        List<Tokenized> out = new ArrayList<>(texts.size());
         if (pairs == null) {
-            enc = hf.batchEncode(texts);
-        } else {
-            if (pairs.contains(null)) {
-                List<Tokenized> out = new ArrayList<>(texts.size());
-                for (int i = 0; i < texts.size(); i++) {
-                    out.add(encode(texts.get(i), pairs.get(i)));
-                }
-                return out;
+            for (Encoding e : hf.batchEncode(texts)) {
+                out.add(toTokenized(e));
             }
-            enc = hf.batchEncode(new PairList<>(texts, pairs));
-        }
-        List<Tokenized> out = new ArrayList<>(enc.length);
-        for (Encoding e : enc) {
-            out.add(toTokenized(e));
+        } else if (pairs.stream().anyMatch(java.util.Objects::isNull)) { // List.of(...).contains(null) would throw
+            for (int i = 0; i < texts.size(); i++) {
+                out.add(encode(texts.get(i), pairs.get(i)));
+            }
+        } else {
+            for (Encoding e : pairTokenizer().batchEncode(new PairList<>(texts, pairs))) {
+                out.add(truncatePair(e));
+            }
         }
         return out;
+    }
+
+    /**
+     * Truncates an untruncated pair encoding to max_length as transformers' longest_first does
+     * (PreTrainedTokenizerBase.truncate_sequences): tokens are taken from the end of the longer text
+     * until both texts are equally long, then from both alike, the second text giving up the odd one;
+     * the special tokens stay. The Rust library splits an odd remainder the other way, giving the odd
+     * token to the text that was longer (tokenizers' utils/truncation.rs), so when the second text is the
+     * longer one it would keep one token more of it than transformers' BertTokenizer:
+     * golden/bert-text-seqcls's pair_example (TokenizerParityTest) is such a pair.
+     */
+    private Tokenized truncatePair(Encoding e) {
+        long[] ids = e.getIds();
+        long[] types = e.getTypeIds();
+        long[] sequence = e.getSequenceIds(); // 0 or 1 for each text's tokens, -1 for the special tokens around them
+        int lenA = 0;
+        int lenB = 0;
+        for (long s : sequence) {
+            lenA += s == 0 ? 1 : 0;
+            lenB += s == 1 ? 1 : 0;
+        }
+        int budget = maxLength - (ids.length - lenA - lenB);
+        if (maxLength <= 0 || lenA + lenB <= budget) {
+            return new Tokenized(ids, types, false);
+        }
+        if (budget < 0) {
+            throw new IllegalArgumentException("max_length " + maxLength + " is shorter than the " + (ids.length - lenA - lenB)
+                    + " special tokens of a text pair; use a max_length of at least " + (ids.length - lenA - lenB + 2));
+        }
+        int remove = lenA + lenB - budget;
+        int first = Math.min(Math.abs(lenB - lenA), remove); // evens out the longer text
+        int second = remove - first; // then split, the second text losing the odd token
+        int keepA = lenA - (lenA > lenB ? first + second / 2 : second / 2);
+        int keepB = lenB - (lenA > lenB ? second - second / 2 : first + second - second / 2);
+        int n = ids.length - (lenA - keepA) - (lenB - keepB);
+        long[] outIds = new long[n];
+        long[] outTypes = new long[n];
+        int seenA = 0;
+        int seenB = 0;
+        int j = 0;
+        for (int i = 0; i < ids.length; i++) {
+            boolean keep = sequence[i] == 0 ? seenA++ < keepA : sequence[i] != 1 || seenB++ < keepB;
+            if (keep) {
+                outIds[j] = ids[i];
+                outTypes[j] = types[i];
+                j++;
+            }
+        }
+        return new Tokenized(outIds, outTypes, true);
     }
 
     public List<String> tokens(String text) {
@@ -241,8 +304,11 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         hf.close();
+        if (untruncated != null) {
+            untruncated.close();
+        }
     }
 
     /** Builds a tokenizers JSON for BERT's WordPiece from vocab.txt, as transformers' BertTokenizerFast converter does. */

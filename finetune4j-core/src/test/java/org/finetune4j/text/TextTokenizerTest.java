@@ -60,6 +60,29 @@ class TextTokenizerTest {
         }
     }
 
+    /**
+     * transformers' longest_first (truncate_sequences): even out the longer text, then split what is left
+     * to remove, the second text losing the odd token, whichever text was longer. [CLS] A [SEP] B [SEP]
+     * at max_length 10 leaves 7 tokens for the texts. The Rust library would keep 3 + 4 in the first case.
+     */
+    @Test
+    void pairTruncationSplitsAnOddRemainderAsTransformers(@TempDir Path a) {
+        TinyModels.writeTokenizer(a);
+        try (TextTokenizer t = TextTokenizer.load(a, 10)) {
+            String five = "a b c d e";
+            String eight = "a b c d e f g h";
+            for (Tokenized cut : List.of(t.encode(five, eight), t.encode(eight, five),
+                    t.encodeAll(List.of(five), List.of(eight)).get(0))) {
+                assertEquals(10, cut.length());
+                assertTrue(cut.truncated());
+                assertEquals(6, java.util.Arrays.stream(cut.typeIds()).filter(x -> x == 0).count(), "[CLS] + 4 + [SEP]");
+            }
+            Tokenized shortFirst = t.encode("a b", eight); // only the longer text is cut: 2 + 5
+            assertEquals(6, java.util.Arrays.stream(shortFirst.typeIds()).filter(x -> x == 1).count(), "5 + [SEP]");
+            assertFalse(t.encode("a b", "c d").truncated());
+        }
+    }
+
     @Test
     void missingOrBrokenTokenizerIsAClearError(@TempDir Path a) throws Exception {
         CheckpointException e = assertThrows(CheckpointException.class, () -> TextTokenizer.load(a, 0));
