@@ -131,7 +131,7 @@ public final class TextClassifier implements AutoCloseable {
             List<String> random = loaded.report().missing().stream().filter(k -> !lora.restored(k)).toList();
             if (!random.isEmpty()) {
                 lora.unload();
-                throw new CheckpointException(notReproducible(baseDir, adapterDir, random, model));
+                throw new CheckpointException(notReproducible(baseDir, adapterDir, random, model, lora.config().baseModelNameOrPath()));
             }
             return lora;
         } catch (RuntimeException e) {
@@ -141,16 +141,21 @@ public final class TextClassifier implements AutoCloseable {
     }
 
     /** What to say when weights would stay randomly initialised: which, why, and what to do. */
-    private static String notReproducible(Path baseDir, Path adapterDir, List<String> random, TransformerModel model) {
+    private static String notReproducible(Path baseDir, Path adapterDir, List<String> random, TransformerModel model,
+            String namedBase) {
         boolean pooler = random.stream().anyMatch(k -> k.contains("pooler."));
         String which = random.subList(0, Math.min(6, random.size())) + (random.size() > 6 ? " (" + random.size() + " in all)" : "");
+        boolean hubId = namedBase != null && !namedBase.startsWith("/") && !namedBase.startsWith(".")
+                && org.finetune4j.hub.HubModelId.problem(namedBase) == null;
+        String trainedOn = namedBase == null ? "" : " (adapter_config.json names " + namedBase + (hubId ? "; the packaged"
+                + " export of a Hub model has no pooler: --model " + namedBase + "@main downloads the original" : "") + ")";
         if (pooler) {
             return "the base model " + baseDir + " has no pooler weights and the adapter " + adapterDir + " saves none"
                     + " either, but the classification head (pooling \"" + model.config().head().pooling().id()
                     + "\") reads the pooler: " + which + " would be random, so this adapter's predictions cannot be"
                     + " reproduced (PEFT re-initialises that pooler at random on every load too). Retrain the adapter with"
                     + " the pooler saved (PEFT: modules_to_save=[\"pooler\"]; ./finetune4j train does this by itself),"
-                    + " load it onto the base checkpoint that has the pooler weights it was trained with, or train"
+                    + " load it onto the base checkpoint that has the pooler weights it was trained with" + trainedOn + ", or train"
                     + " with a head that does not read the pooler (--pooling cls).";
         }
         return "the base model " + baseDir + " lacks weights that the adapter " + adapterDir + " does not provide either: "

@@ -59,7 +59,8 @@ class AdapterLoadTest {
         ModelConfig clf = ModelConfig.encoderOnly(TinyModels.bert()).withClassifier(LABELS, ProblemType.SINGLE_LABEL,
                 HeadConfig.standard(TinyModels.bert()));
         try (TransformerModel model = TransformerModel.fromPretrained(base, m, c -> clf, true, 5).model()) {
-            Lora.inject(model, LoraConfig.of(4, 8, 0, List.of("query", "value")).withModulesToSave(modulesToSave), 6).save(dir);
+            Lora.inject(model, LoraConfig.of(4, 8, 0, List.of("query", "value")).withModulesToSave(modulesToSave)
+                    .withBaseModel("tiny-org/tiny-bert"), 6).save(dir);
             EncoderInput in = TestBatches.encode(m, TINY.tokenizer(), List.of("a pooled sentence", "and another one"), 0, 0);
             NDArray logits = model.logits(in, false);
             logitsOut[0] = logits.toFloatArray();
@@ -76,6 +77,7 @@ class AdapterLoadTest {
             String msg = e.getMessage();
             assertTrue(msg.contains("has no pooler weights") && msg.contains("bert.pooler.dense.weight"), msg);
             assertTrue(msg.contains("modules_to_save=[\"pooler\"]") && msg.contains("--pooling cls"), msg);
+            assertTrue(msg.contains("--model tiny-org/tiny-bert@main downloads the original"), msg);
         }
     }
 
