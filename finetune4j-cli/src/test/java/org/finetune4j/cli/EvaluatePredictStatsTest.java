@@ -118,6 +118,12 @@ class EvaluatePredictStatsTest {
     @Test
     void evaluateWithAnAdapterReproducesTheLoraRun() throws Exception {
         assertTrue(Files.exists(loraRun.resolve("adapter_config.json")));
+        JsonNode adapterConfig = JSON.readTree(loraRun.resolve("adapter_config.json").toFile());
+        assertEquals(base.toString(), adapterConfig.get("base_model_name_or_path").asText(), "a local base, named as typed");
+        assertFalse(adapterConfig.has("use_dora"), "PEFT before 0.9 refuses use_dora");
+        for (Path d : List.of(run, loraRun)) {
+            assertTrue(Files.isRegularFile(d.resolve("vocab.txt")), d + ": vocab.txt beside tokenizer.json, for the slow tokenizer");
+        }
         assertSameAsTraining(loraRun, CliRun.of("evaluate", "--model", base.toString(), "--adapter", loraRun.toString(),
                 "--held-out", "validation", "--json"));
     }

@@ -302,7 +302,8 @@ public final class FineTuning {
             }
             Set<String> newlyInitialized = new LinkedHashSet<>(loaded.report().missing());
             Strategies.Prepared prepared = Strategies.prepare(model, cfg,
-                    spec.lora() == null ? null : spec.lora().withBaseModel(spec.model()), newlyInitialized);
+                    spec.lora() == null ? null : spec.lora().withBaseModel(ModelLocator.baseModelName(spec.model())),
+                    newlyInitialized);
             CheckpointFormat checkpoints = prepared.lora() != null ? new AdapterCheckpointFormat(prepared.lora(), tokenizer, modelDir)
                     : new ModelCheckpointFormat(model, tokenizer, modelDir);
             Built built = new Built(model, prepared.lora(), prepared.trainable(), checkpoints);

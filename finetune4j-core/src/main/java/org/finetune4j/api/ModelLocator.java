@@ -72,6 +72,43 @@ public final class ModelLocator {
                 + " such as google-bert/bert-base-uncased.");
     }
 
+    /**
+     * What an adapter trained on {@code model} (as typed after {@code --model}) records as its
+     * base_model_name_or_path: the Hugging Face Hub id where one is known, so that Python loads the base
+     * from it (AutoPeftModelForSequenceClassification.from_pretrained reads this field), else {@code model}
+     * as typed, as PEFT records whatever name or path from_pretrained was given. Known ids: a packaged
+     * model's upstream repository ({@link ModelSource#hubId}), a Hub id without its revision, and a
+     * directory in the Hugging Face cache ({@code .../models--org--name/snapshots/<commit>}). Downloads
+     * and imports nothing.
+     */
+    public static String baseModelName(String model) {
+        Path p = Path.of(model);
+        if (Files.isDirectory(p)) {
+            return hubCacheRepoId(p.toAbsolutePath().normalize()).orElse(model);
+        }
+        for (ModelSource source : ModelSource.installed()) {
+            Optional<String> id = source.hubId(model);
+            if (id.isPresent()) {
+                return id.get();
+            }
+        }
+        if (!looksLikePath(model) && HubModelId.problem(model) == null) {
+            return HubModelId.parse(model).repoId();
+        }
+        return model;
+    }
+
+    /** The repo id of a snapshot directory in huggingface_hub's cache layout (models--org--name/snapshots/commit). */
+    static Optional<String> hubCacheRepoId(Path dir) {
+        Path snapshots = dir.getParent();
+        Path repo = snapshots == null ? null : snapshots.getParent();
+        if (repo == null || !snapshots.getFileName().toString().equals("snapshots")
+                || !repo.getFileName().toString().startsWith("models--")) {
+            return Optional.empty();
+        }
+        return Optional.of(repo.getFileName().toString().substring("models--".length()).replace("--", "/"));
+    }
+
     /** ", which holds a, b, c" for the directories beside {@code p}, to show the names that do exist. */
     private static String siblings(Path p) {
         try (var list = Files.list(p.getParent())) {

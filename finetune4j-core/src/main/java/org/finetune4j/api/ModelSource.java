@@ -18,6 +18,15 @@ public interface ModelSource {
     /** The local Hugging Face directory of {@code id} (made on first use), or empty when the id is not this source's. */
     Optional<Path> resolve(String id);
 
+    /**
+     * The Hugging Face Hub id of the model {@code id} names, if this source knows it (a packaged model's
+     * upstream repository), so that an adapter trained on it names a base that Python can load. Resolves
+     * nothing.
+     */
+    default Optional<String> hubId(String id) {
+        return Optional.empty();
+    }
+
     /** Every source on the class path, in class-path order. */
     static List<ModelSource> installed() {
         return ServiceLoader.load(ModelSource.class).stream().map(ServiceLoader.Provider::get).toList();

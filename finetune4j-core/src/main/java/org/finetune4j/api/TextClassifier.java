@@ -109,24 +109,71 @@ public final class TextClassifier implements AutoCloseable {
 
     /** {@link #load(Path, Path)} with another maximum length in tokens, as {@link #load(Path, int)}. */
     public static TextClassifier load(Path baseDir, Path adapterDir, int maxLength) {
-        ModelConfig clf = adapterClassifierConfig(baseDir, adapterDir);
         NDManager m = NDManager.newBaseManager();
         try {
-            TransformerModel model = TransformerModel.fromPretrained(baseDir, m,
-                    base -> base.withClassifier(clf.labels(), clf.problemType(), clf.head())
-                            .withDecisionThreshold(clf.decisionThreshold()), true, 0).model();
+            TransformerModel model = loadAdapted(baseDir, adapterDir, m).model();
             try {
-                Lora.load(model, adapterDir);
+                Path tokDir = Files.isRegularFile(adapterDir.resolve(TextTokenizer.TOKENIZER_JSON)) ? adapterDir : baseDir;
+                return new TextClassifier(m, model, tokenizer(tokDir, model.config(), maxLength));
             } catch (RuntimeException e) {
                 model.close();
                 throw e;
             }
-            Path tokDir = Files.isRegularFile(adapterDir.resolve(TextTokenizer.TOKENIZER_JSON)) ? adapterDir : baseDir;
-            return new TextClassifier(m, model, tokenizer(tokDir, model.config(), maxLength));
         } catch (RuntimeException e) {
             m.close();
             throw e;
         }
+    }
+
+    /**
+     * The base model with the adapter applied, as {@link #load(Path, Path)} builds it, without the
+     * tokenizer (for callers on token ids). Every weight the base checkpoint lacked must come from the
+     * adapter: PEFT's PeftModel.from_pretrained keeps whatever the base model's from_pretrained
+     * initialised at random, so an adapter trained on a base without pooler weights (and without the
+     * pooler in modules_to_save) cannot be reproduced, by PEFT or here, and is refused rather than run
+     * with a random pooler.
+     */
+    public static Lora loadAdapted(Path baseDir, Path adapterDir, NDManager manager) {
+        ModelConfig clf = adapterClassifierConfig(baseDir, adapterDir);
+        TransformerModel.Loaded loaded = TransformerModel.fromPretrained(baseDir, manager,
+                base -> base.withClassifier(clf.labels(), clf.problemType(), clf.head())
+                        .withDecisionThreshold(clf.decisionThreshold()), true, 0);
+        TransformerModel model = loaded.model();
+        try {
+            Lora lora = Lora.load(model, adapterDir);
+            List<String> random = loaded.report().missing().stream().filter(k -> !lora.restored(k)).toList();
+            if (!random.isEmpty()) {
+                lora.unload();
+                throw new CheckpointException(notReproducible(baseDir, adapterDir, random, model, lora.config().baseModelNameOrPath()));
+            }
+            return lora;
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** What to say when weights would stay randomly initialised: which, why, and what to do. */
+    private static String notReproducible(Path baseDir, Path adapterDir, List<String> random, TransformerModel model,
+            String namedBase) {
+        boolean pooler = random.stream().anyMatch(k -> k.contains("pooler."));
+        String which = random.subList(0, Math.min(6, random.size())) + (random.size() > 6 ? " (" + random.size() + " in all)" : "");
+        boolean hubId = namedBase != null && !namedBase.startsWith("/") && !namedBase.startsWith(".")
+                && org.finetune4j.hub.HubModelId.problem(namedBase) == null;
+        String trainedOn = namedBase == null ? "" : " (adapter_config.json names " + namedBase + (hubId ? "; the packaged"
+                + " export of a Hub model has no pooler: --model " + namedBase + "@main downloads the original" : "") + ")";
+        if (pooler) {
+            return "the base model " + baseDir + " has no pooler weights and the adapter " + adapterDir + " saves none"
+                    + " either, but the classification head (pooling \"" + model.config().head().pooling().id()
+                    + "\") reads the pooler: " + which + " would be random, so this adapter's predictions cannot be"
+                    + " reproduced (PEFT re-initialises that pooler at random on every load too). Retrain the adapter with"
+                    + " the pooler saved (PEFT: modules_to_save=[\"pooler\"]; ./finetune4j train does this by itself),"
+                    + " load it onto the base checkpoint that has the pooler weights it was trained with" + trainedOn + ", or train"
+                    + " with a head that does not read the pooler (--pooling cls).";
+        }
+        return "the base model " + baseDir + " lacks weights that the adapter " + adapterDir + " does not provide either: "
+                + which + ". They would be random. Load the adapter onto the base model it was trained from"
+                + " (adapter_config.json names it), or retrain it with those modules in modules_to_save.";
     }
 
     /**

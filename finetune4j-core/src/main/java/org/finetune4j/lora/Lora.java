@@ -36,6 +36,8 @@ public final class Lora {
     private final TransformerModel model;
     private final LoraConfig config;
     private final List<LoraLayer> layers;
+    /** The model parameters (not LoRA matrices) whose values came from a loaded adapter's file. */
+    private final Set<String> restored = new LinkedHashSet<>();
 
     private Lora(TransformerModel model, LoraConfig config, List<LoraLayer> layers) {
         this.model = model;
@@ -232,6 +234,9 @@ public final class Lora {
         for (var e : saved.entrySet()) {
             if (model.parameters().params().containsKey(e.getKey())) {
                 model.parameters().set(e.getKey(), e.getValue());
+                if (!lora.isLoraParam(e.getKey())) {
+                    lora.restored.add(e.getKey());
+                }
             } else {
                 unused.add(e.getKey());
             }
@@ -249,6 +254,14 @@ public final class Lora {
             }
         }
         return lora;
+    }
+
+    /**
+     * Whether {@code param}'s value came from the loaded adapter (a module to save, such as the head, or
+     * a bias), so that it replaced whatever the base checkpoint had or lacked.
+     */
+    public boolean restored(String param) {
+        return restored.contains(param);
     }
 
     /** Refuses an adapter whose LoRA shapes do not fit the base model's layers, naming both shapes. */

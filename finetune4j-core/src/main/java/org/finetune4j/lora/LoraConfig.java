@@ -89,7 +89,12 @@ public record LoraConfig(int r, double loraAlpha, double loraDropout, List<Strin
                 baseModelNameOrPath);
     }
 
-    /** adapter_config.json as PEFT writes it for a LoRA sequence-classification adapter. */
+    /**
+     * adapter_config.json as PEFT writes it for a LoRA sequence-classification adapter, with only the
+     * keys PEFT 0.6 knows: its LoraConfig(**json) refuses any other key ("unexpected keyword argument"),
+     * so a newer key (use_rslora) appears only when its feature is used, and use_dora never (DoRA is not
+     * supported). PeftParityTest compares the key set with an adapter PEFT 0.8.2 wrote.
+     */
     public String toJson() {
         ObjectNode n = JSON.createObjectNode();
         n.put("peft_type", "LORA");
@@ -121,8 +126,9 @@ public record LoraConfig(int r, double loraAlpha, double loraDropout, List<Strin
         modulesToSave.forEach(m::add);
         n.put("bias", bias);
         n.put("fan_in_fan_out", false);
-        n.put("use_rslora", useRslora);
-        n.put("use_dora", false);
+        if (useRslora) {
+            n.put("use_rslora", true); // PEFT 0.7+; written only when set, so that PEFT 0.6 reads the default
+        }
         n.put("init_lora_weights", true);
         n.putObject("rank_pattern");
         n.putObject("alpha_pattern");
@@ -184,6 +190,15 @@ public record LoraConfig(int r, double loraAlpha, double loraDropout, List<Strin
         }
         List<String> save = new ArrayList<>();
         n.path("modules_to_save").forEach(x -> save.add(x.asText()));
+        if (n.path("task_type").asText("").equals("SEQ_CLS")) {
+            // PeftModelForSequenceClassification adds the head to modules_to_save by itself (even when the
+            // file says null) and saves it: a Python adapter holds classifier.* without listing it.
+            for (String head : List.of("classifier", "score")) {
+                if (!save.contains(head)) {
+                    save.add(head);
+                }
+            }
+        }
         try {
             return new LoraConfig(n.path("r").asInt(8), n.path("lora_alpha").asDouble(8), n.path("lora_dropout").asDouble(0),
                     targets, layers, save, n.path("bias").asText("none"), n.path("use_rslora").asBoolean(false),

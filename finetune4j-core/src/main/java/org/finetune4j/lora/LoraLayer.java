@@ -71,8 +71,8 @@ public final class LoraLayer implements Adapter {
         }
     }
 
-    /** scale * B A, (out, in), in the scratch scope. */
-    private NDArray delta(NDManager scratch) {
+    /** The update this branch adds to the base weight: scale * B A, (out, in), in the scratch scope. */
+    public NDArray delta(NDManager scratch) {
         NDArray b = loraB.array().duplicate(); // copy first: results attach to their first operand's manager
         b.attach(scratch);
         return b.matMul(loraA.array()).muli(scale); // (out, in)

@@ -271,12 +271,17 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     /**
-     * Writes tokenizer.json and tokenizer_config.json (with model_max_length) into {@code dir}, and copies
-     * vocab.txt and special_tokens_map.json from {@code sourceDir} when it has them, so the directory
-     * loads in transformers' AutoTokenizer.
+     * Writes tokenizer.json and tokenizer_config.json (with model_max_length) into {@code dir}, and for a
+     * WordPiece tokenizer vocab.txt as save_pretrained writes it ({@link #wordPieceVocab}); copies
+     * special_tokens_map.json, and vocab.txt when none could be written, from {@code sourceDir} when it
+     * has them, so the directory loads in transformers' AutoTokenizer, the slow (use_fast=False) one too.
      */
     public void save(Path dir, Path sourceDir) {
         AtomicFiles.write(dir.resolve(TOKENIZER_JSON), out -> out.write(tokenizerJson));
+        String vocabTxt = wordPieceVocab(tokenizerJson);
+        if (vocabTxt != null) {
+            AtomicFiles.writeString(dir.resolve(VOCAB_TXT), vocabTxt);
+        }
         ObjectNode config = tokenizerConfig.deepCopy();
         if (!config.has("model_max_length") && maxLength > 0) {
             config.put("model_max_length", maxLength);
@@ -287,7 +292,7 @@ public final class TextTokenizer implements AutoCloseable {
         try {
             AtomicFiles.writeString(dir.resolve(TOKENIZER_CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
             if (sourceDir != null) {
-                for (String f : List.of(VOCAB_TXT, SPECIAL_TOKENS_MAP)) {
+                for (String f : vocabTxt != null ? List.of(SPECIAL_TOKENS_MAP) : List.of(VOCAB_TXT, SPECIAL_TOKENS_MAP)) {
                     Path src = sourceDir.resolve(f);
                     if (Files.isRegularFile(src) && !src.toAbsolutePath().normalize().equals(dir.resolve(f).toAbsolutePath().normalize())) {
                         Files.copy(src, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
@@ -297,6 +302,39 @@ public final class TextTokenizer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the tokenizer to " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The vocab.txt of a WordPiece tokenizer.json, as save_pretrained writes it (BertTokenizerFast saves
+     * its WordPiece model's vocabulary: one token per line, line i holding id i, each line ending in a
+     * newline); null for another model type, or when no file can say the same (ids with gaps, a token
+     * with a line break), since a slow BertTokenizer numbers tokens by their line.
+     */
+    static String wordPieceVocab(byte[] tokenizerJson) {
+        JsonNode model;
+        try {
+            model = JSON.readTree(tokenizerJson).path("model");
+        } catch (IOException e) {
+            return null;
+        }
+        JsonNode vocab = model.path("vocab");
+        if (!model.path("type").asText().equals("WordPiece") || !vocab.isObject() || vocab.isEmpty()) {
+            return null;
+        }
+        String[] byId = new String[vocab.size()];
+        for (var it = vocab.fields(); it.hasNext(); ) {
+            var e = it.next();
+            int id = e.getValue().asInt(-1);
+            if (id < 0 || id >= byId.length || byId[id] != null || e.getKey().indexOf('\n') >= 0 || e.getKey().indexOf('\r') >= 0) {
+                return null;
+            }
+            byId[id] = e.getKey();
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String token : byId) {
+            sb.append(token).append('\n');
+        }
+        return sb.toString();
     }
 
     public String tokenizerJsonText() {

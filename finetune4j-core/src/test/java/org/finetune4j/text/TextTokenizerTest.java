@@ -43,6 +43,45 @@ class TextTokenizerTest {
         }
     }
 
+    /**
+     * save_pretrained writes vocab.txt beside tokenizer.json for a WordPiece tokenizer, so that
+     * AutoTokenizer.from_pretrained(dir, use_fast=False) loads a run directory (issue 16): line i is id i.
+     */
+    @Test
+    void savedWordPieceTokenizerHasVocabTxtInIdOrder(@TempDir Path a, @TempDir Path b, @TempDir Path c) throws Exception {
+        TinyModels.writeTokenizer(a);
+        try (TextTokenizer t = TextTokenizer.load(a, 0)) {
+            t.save(b, a); // the source has no vocab.txt to copy: it is made from tokenizer.json
+        }
+        JsonNode vocab = new ObjectMapper().readTree(a.resolve("tokenizer.json").toFile()).path("model").path("vocab");
+        String text = Files.readString(b.resolve("vocab.txt"));
+        assertTrue(text.endsWith("\n"), "every line ends in a newline, as save_vocabulary writes it");
+        List<String> lines = List.of(text.split("\n", -1)).subList(0, vocab.size());
+        assertEquals(vocab.size() + 1, text.split("\n", -1).length, "one line per token");
+        assertEquals(TinyModels.VOCAB, vocab.size());
+        vocab.fields().forEachRemaining(e -> assertEquals(e.getKey(), lines.get(e.getValue().asInt()), "line of id " + e.getValue()));
+        assertEquals("[PAD]", lines.get(0));
+        assertEquals("[CLS]", lines.get(101));
+        // A directory with only that vocab.txt (as the slow tokenizer reads it) gives the same ids.
+        Files.copy(b.resolve("vocab.txt"), c.resolve("vocab.txt"));
+        Files.writeString(c.resolve("tokenizer_config.json"), "{\"do_lower_case\": true}");
+        try (TextTokenizer fromJson = TextTokenizer.load(a, 0); TextTokenizer fromVocab = TextTokenizer.load(c, 0)) {
+            for (String t : TEXTS) {
+                assertArrayEquals(fromJson.encode(t).ids(), fromVocab.encode(t).ids(), t);
+            }
+        }
+    }
+
+    @Test
+    void noVocabTxtWhereIdsAreNotOneTokenPerLine() {
+        String gap = "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[PAD]\": 0, \"a\": 2}}}";
+        String bpe = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}}}";
+        String ok = "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"b\": 1, \"a\": 0}}}";
+        assertEquals(null, TextTokenizer.wordPieceVocab(gap.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertEquals(null, TextTokenizer.wordPieceVocab(bpe.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertEquals("a\nb\n", TextTokenizer.wordPieceVocab(ok.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
     @Test
     void truncationKeepsSpecialTokens(@TempDir Path a) {
         TinyModels.writeTokenizer(a);

@@ -16,4 +16,10 @@ public final class PackagedModelSource implements ModelSource {
     public Optional<Path> resolve(String id) {
         return PackagedModels.find(id).map(m -> PackagedModels.resolve(id));
     }
+
+    /** The Hub repository the packaged export was made from, e.g. sentence-transformers/all-MiniLM-L6-v2. */
+    @Override
+    public Optional<String> hubId(String id) {
+        return PackagedModels.find(id).map(PackagedModels.PackagedModel::upstream);
+    }
 }

@@ -67,6 +67,15 @@ class PackagedModelsTest {
         assertTrue(new PackagedModelSource().resolve("no-such-model").isEmpty());
     }
 
+    /** An adapter trained on a packaged model names its Hub repository as the base, so Python PEFT can load it. */
+    @Test
+    void adaptersNameThePackagedModelsHubRepository() {
+        assertEquals("sentence-transformers/all-MiniLM-L6-v2", org.finetune4j.api.ModelLocator.baseModelName("all-MiniLM-L6-v2"));
+        assertEquals("sentence-transformers/all-MiniLM-L6-v2", org.finetune4j.api.ModelLocator.baseModelName("all-minilm-l6-v2"));
+        assertEquals("BAAI/bge-small-en-v1.5", org.finetune4j.api.ModelLocator.baseModelName("bge-small-en-v1.5"));
+        assertTrue(new PackagedModelSource().hubId("no-such-model").isEmpty());
+    }
+
     @Test
     void theHomeDirectoryHoldsOneDirectoryPerId() {
         assertEquals(tmp.resolve("models/bge-small-en-v1.5"), PackagedModels.cacheDir(PackagedModels.BGE_SMALL_EN_V15, tmp));
