@@ -1,7 +1,18 @@
 package org.finetune4j.cli;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.finetune4j.api.TextClassifier;
@@ -37,10 +48,16 @@ final class ServeCommand implements Callable<Integer> {
         @Option(names = "--port", defaultValue = "8080", description = "TCP port (0: any free port).")
         int port;
 
-        @Option(names = "--token", defaultValue = "${env:FINETUNE4J_TOKEN}", showDefaultValue = Visibility.NEVER,
-                description = "Require \"Authorization: Bearer TOKEN\" on /v1 requests. Default: the FINETUNE4J_TOKEN"
-                        + " environment variable, which unlike this option does not show in the process list.")
+        @Option(names = "--token", showDefaultValue = Visibility.NEVER,
+                description = "Require \"Authorization: Bearer TOKEN\" on /v1 requests (the page at / asks for it)."
+                        + " Anyone on this machine can read it in the process list: prefer --token-file or the "
+                        + TOKEN_ENV + " environment variable, which is used when neither option is given.")
         String token;
+
+        @Option(names = "--token-file", paramLabel = "PATH",
+                description = "Read the token from the first line of this file, which keeps it out of the process list."
+                        + " Make it readable by you only (chmod 600 PATH).")
+        Path tokenFile;
 
         @Option(names = "--drain-seconds", defaultValue = "10", description = "On shutdown, wait this long for requests in flight.")
         int drainSeconds;
@@ -75,14 +92,86 @@ final class ServeCommand implements Callable<Integer> {
         boolean off;
     }
 
+    static final String TOKEN_ENV = "FINETUNE4J_TOKEN";
+
     ServerConfig config() {
-        String token = network.token == null || network.token.isEmpty() ? null : network.token;
         return new ServerConfig(
                 new ServerConfig.Network(network.host, network.port, Duration.ofSeconds(network.drainSeconds)),
-                new ServerConfig.Auth(token),
+                auth(System.getenv(TOKEN_ENV), System.err),
                 new ServerConfig.Limits(limits.maxBodyBytes, limits.maxTexts, limits.maxChars),
                 new ServerConfig.Batching(!batching.off, Duration.ofMillis(batching.windowMs), batching.maxBatchSize,
                         batching.maxQueued, batching.workers));
+    }
+
+    /**
+     * The token from --token, --token-file or else the environment variable {@code envToken}; an option
+     * given on the command line wins over the environment, as --token always has. Warnings about the
+     * token file go to {@code warnings}.
+     */
+    ServerConfig.Auth auth(String envToken, PrintStream warnings) {
+        if (network.token != null && network.tokenFile != null) {
+            throw new UserError("--token and --token-file both give the token: keep only --token-file, which keeps the"
+                    + " token out of the process list");
+        }
+        if (network.tokenFile != null) {
+            String token = readTokenFile(network.tokenFile, warnings);
+            try {
+                return new ServerConfig.Auth(token);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--token-file " + network.tokenFile + ": " + e.getMessage());
+            }
+        }
+        String token = network.token != null ? network.token : envToken;
+        return new ServerConfig.Auth(token == null || token.isEmpty() ? null : token);
+    }
+
+    /**
+     * The first line of {@code file}, stripped of surrounding white space (and of the byte-order mark
+     * some Windows editors write first). Refuses a missing, unreadable or empty file; warns, as ssh does
+     * for a private key, when group or others may read it, but goes on.
+     */
+    static String readTokenFile(Path file, PrintStream warnings) {
+        String where = "--token-file " + file;
+        String fix = "; write the token on its first line (e.g. umask 077; printf '%s\\n' \"$TOKEN\" > " + file + ")";
+        if (Files.isDirectory(file)) {
+            throw new UserError(where + " is a directory: give the path of the file that holds the token");
+        }
+        String line;
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            line = r.readLine();
+        } catch (NoSuchFileException e) {
+            throw new UserError(where + " does not exist" + fix);
+        } catch (AccessDeniedException e) {
+            throw new UserError(where + " cannot be read: permission denied; make it readable by the user who runs"
+                    + " serve (chown that user, chmod 600)");
+        } catch (CharacterCodingException e) {
+            throw new UserError(where + " is not UTF-8 text" + fix);
+        } catch (IOException e) {
+            throw new UserError(where + " cannot be read (" + e.getMessage() + ")" + fix);
+        }
+        String token = line == null ? "" : (line.startsWith("\uFEFF") ? line.substring(1) : line).strip();
+        if (token.isEmpty()) {
+            throw new UserError(where + (line == null ? " is empty" : " has an empty first line") + fix);
+        }
+        warnIfOthersCanRead(file, warnings);
+        return token;
+    }
+
+    /** ssh's rule for private keys, for the token: only its owner should read it. Silent where POSIX permissions do not exist. */
+    private static void warnIfOthersCanRead(Path file, PrintStream warnings) {
+        Set<PosixFilePermission> perms;
+        try {
+            perms = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException | IOException e) {
+            return; // Windows: access is by ACL, which this check does not read
+        }
+        boolean group = perms.contains(PosixFilePermission.GROUP_READ);
+        boolean others = perms.contains(PosixFilePermission.OTHERS_READ);
+        if (group || others) {
+            warnings.println("warning: --token-file " + file + " is readable by " + (group && others ? "group and others"
+                    : group ? "its group" : "others") + " (permissions " + PosixFilePermissions.toString(perms)
+                    + "): whoever can read it can use this server; run chmod 600 " + file);
+        }
     }
 
     @Override
@@ -99,7 +188,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (!cfg.network().isLoopback() && !cfg.auth().required()) {
             System.err.println("warning: listening on " + cfg.network().host() + " without a token: anyone who can reach"
-                    + " this port can use the model; set FINETUNE4J_TOKEN or --token");
+                    + " this port can use the model; give a token with --token-file or FINETUNE4J_TOKEN");
         }
         System.out.println("serving " + classifier.config().architecture() + " " + classifier.labels() + " at " + server.url()
                 + (cfg.batching().enabled() ? " (batching " + cfg.batching().maxBatchSize() + " texts within "

@@ -66,7 +66,7 @@ public final class SharedData {
      * Whether the value of the {@code CI} variable means a CI run, where a missing file fails rather than
      * skips: set, and neither "false" nor "0" (GitHub Actions, GitLab and Travis set {@code CI=true}).
      */
-    static boolean inCi(String ciValue) {
+    public static boolean inCi(String ciValue) {
         return ciValue != null && !ciValue.isBlank() && !ciValue.equalsIgnoreCase("false") && !ciValue.equals("0");
     }
 

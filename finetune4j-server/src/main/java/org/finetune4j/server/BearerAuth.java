@@ -20,7 +20,7 @@ final class BearerAuth {
     void check(String authorization) {
         if (authorization == null || authorization.isBlank()) {
             throw new ApiError(401, "missing_token", "this server needs a token: send the header"
-                    + " \"Authorization: Bearer TOKEN\" (the token the server was started with, --token or FINETUNE4J_TOKEN)");
+                    + " \"Authorization: Bearer TOKEN\" (the token the server was started with: --token-file, --token or FINETUNE4J_TOKEN)");
         }
         String prefix = "bearer ";
         boolean bearer = authorization.length() > prefix.length()

@@ -77,15 +77,18 @@ public record ServerConfig(Network network, Auth auth, Limits limits, Batching b
 
     /**
      * @param token the bearer token every /v1 request must send ({@code Authorization: Bearer TOKEN}), or
-     *     null for none. Default none, which is why the default host is loopback.
+     *     null for none. Default none, which is why the default host is loopback. Visible ASCII only: it
+     *     travels in an HTTP header, where a browser's fetch refuses anything beyond Latin-1 and a space
+     *     or line break would be cut off (RFC 6750 section 2.1 allows even fewer characters).
      */
     public record Auth(String token) {
         public static final Auth NONE = new Auth(null);
 
         public Auth {
-            if (token != null && (token.isBlank() || !token.equals(token.strip()))) {
-                throw new IllegalArgumentException("the token must be non-empty and have no leading or trailing spaces"
-                        + " (set it with --token or FINETUNE4J_TOKEN)");
+            if (token != null && (token.isEmpty() || !token.chars().allMatch(c -> c >= 0x21 && c <= 0x7e))) {
+                throw new IllegalArgumentException("the token must be non-empty and made of visible ASCII characters, with no"
+                        + " spaces or line breaks (it is sent in an HTTP header); set it with --token-file, --token or"
+                        + " FINETUNE4J_TOKEN");
             }
         }
 

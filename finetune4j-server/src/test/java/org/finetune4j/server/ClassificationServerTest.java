@@ -1,6 +1,7 @@
 package org.finetune4j.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -246,7 +247,12 @@ class ClassificationServerTest {
             assertEquals(200, Http.postJson(classify(s), good, "Authorization", "Bearer s3cret-token").status());
             assertEquals(200, Http.get(s.url() + "/v1/model", "Authorization", "bearer s3cret-token").status());
             assertEquals(200, Http.get(s.url() + "/healthz").status(), "probes need no token");
-            assertEquals(200, Http.get(s.url() + "/").status(), "the page (no data) asks for the token itself");
+            // The page is public and holds no secret: it asks the person for the token itself.
+            for (String asset : new String[] {"/", "/app.js", "/style.css"}) {
+                Http.Response r = Http.get(s.url() + asset);
+                assertEquals(200, r.status(), asset);
+                assertFalse(r.body().contains("s3cret"), asset + " must not contain the token");
+            }
         }
     }
 
@@ -372,6 +378,13 @@ class ClassificationServerTest {
         assertThrows(IllegalArgumentException.class, () -> new ServerConfig.Limits(0, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> new ServerConfig.Batching(true, Duration.ofMillis(-1), 32, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> new ServerConfig.Auth(" "));
+        assertThrows(IllegalArgumentException.class, () -> new ServerConfig.Auth(""));
+        // What a browser's fetch cannot put in a header (the page would fail with a message about headers).
+        for (String bad : new String[] {"two words", "line\nbreak", "\uFEFFbom", "caf\u00e9", " padded"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ServerConfig.Auth(bad), bad);
+            assertTrue(e.getMessage().contains("visible ASCII") && e.getMessage().contains("--token-file"), e.getMessage());
+        }
+        assertEquals("A-z_0.9~+/=!", new ServerConfig.Auth("A-z_0.9~+/=!").token());
         assertNull(ServerConfig.defaults().auth().token());
         assertEquals("127.0.0.1", ServerConfig.defaults().network().host(), "loopback unless told otherwise");
         assertTrue(!new ServerConfig.Auth("hunter2").toString().contains("hunter2"), "the token never shows in logs");
