@@ -244,6 +244,41 @@ class ArchitecturesTest {
         }
     }
 
+    /**
+     * An electra-base-style discriminator checkpoint (embedding_size = hidden_size, so no embeddings_project;
+     * ElectraForPreTraining's discriminator_predictions head) fine-tunes as transformers loads it: the
+     * encoder under "electra.", the pre-training head dropped, a new classification head.
+     */
+    @Test
+    void anElectraPreTrainingCheckpointLoadsIntoAClassifier() {
+        org.finetune4j.config.ElectraConfig e = TinyModels.electra();
+        org.finetune4j.config.ElectraConfig base = new org.finetune4j.config.ElectraConfig(e.vocabSize(), e.hiddenSize(),
+                e.hiddenSize(), e.numLayers(), e.numHeads(), e.intermediateSize(), e.hiddenAct(), e.hiddenDropout(),
+                e.attentionDropout(), e.maxPositionEmbeddings(), e.typeVocabSize(), e.initializerRange(), e.layerNormEps(),
+                e.padTokenId(), null);
+        try (TransformerModel bare = TINY.random(ModelConfig.encoderOnly(base), 8)) {
+            Map<String, HostTensor> sd = new java.util.LinkedHashMap<>();
+            bare.parameters().stateDict(k -> true).forEach((k, v) -> sd.put("electra." + k, v));
+            assertTrue(sd.keySet().stream().noneMatch(k -> k.contains("embeddings_project")), "E = H: no projection");
+            sd.put("discriminator_predictions.dense.weight", HostTensor.ofFloats(new float[32 * 32], 32, 32));
+            sd.put("discriminator_predictions.dense.bias", HostTensor.ofFloats(new float[32], 32));
+            sd.put("discriminator_predictions.dense_prediction.weight", HostTensor.ofFloats(new float[32], 1, 32));
+            sd.put("discriminator_predictions.dense_prediction.bias", HostTensor.ofFloats(new float[1], 1));
+            WeightFiles.write(dir, sd, WeightFiles.DEFAULT_MAX_SHARD_BYTES);
+            ModelConfig.encoderOnly(base).write(dir);
+            TransformerModel.Loaded l = TransformerModel.fromPretrained(dir, TINY.manager(),
+                    c -> c.withClassifier(List.of("a", "b"), ProblemType.SINGLE_LABEL, HeadConfig.standard(c.encoder())), true, 3);
+            try (TransformerModel clf = l.model()) {
+                assertEquals(List.of("classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight",
+                        "classifier.out_proj.bias"), l.report().missing());
+                assertEquals(4, l.report().ignored().size(), l.report().summary());
+                assertTrue(sd.get("electra.encoder.layer.1.output.dense.weight")
+                        .sameAs(ParamsView.get(clf, "electra.encoder.layer.1.output.dense.weight")));
+                assertEquals("gelu", clf.config().head().activation(), "ElectraClassificationHead's GELU");
+            }
+        }
+    }
+
     @Test
     void classifierLoadsAsABareEncoderDroppingItsHead() {
         try (TransformerModel clf = TINY.random(classifier("distilbert"), 2)) {
