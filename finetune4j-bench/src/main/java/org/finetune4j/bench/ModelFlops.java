@@ -2,6 +2,7 @@ package org.finetune4j.bench;
 
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.DistilBertConfig;
+import org.finetune4j.config.ElectraConfig;
 import org.finetune4j.config.EncoderConfig;
 
 /**
@@ -34,7 +35,9 @@ public final class ModelFlops {
     }
 
     public static ModelFlops of(EncoderConfig c) {
-        int intermediate = c instanceof BertConfig b ? b.intermediateSize() : ((DistilBertConfig) c).hiddenDim();
+        int intermediate = c instanceof BertConfig b ? b.intermediateSize()
+                : c instanceof ElectraConfig e ? e.intermediateSize() // its E -> H projection is an embedding cost, left out
+                : ((DistilBertConfig) c).hiddenDim();
         return new ModelFlops(c.hiddenSize(), intermediate, c.numLayers());
     }
 

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import org.finetune4j.config.BertConfig;
+import org.finetune4j.config.ElectraConfig;
 import org.junit.jupiter.api.Test;
 
 class ModelFlopsTest {
@@ -28,6 +30,16 @@ class ModelFlopsTest {
         assertEquals(3 * miniLm.forward(64), miniLm.training(64, miniLm.multipliers("full", 0)), 1e-3);
         assertEquals((4 + 2 * 3) * miniLm.layerForward(64), miniLm.training(64, miniLm.multipliers("partial", 4)), 1e-3);
         assertThrows(IllegalArgumentException.class, () -> miniLm.training(64, new int[] {3}));
+    }
+
+    /** Every architecture's config gives its layer sizes: ELECTRA's intermediate_size, XLM-R's as RoBERTa's. */
+    @Test
+    void configsOfEachArchitectureGiveTheirLayerSizes() {
+        // electra-small-discriminator: embeddings 128, hidden 256, intermediate 1024, 12 layers
+        ElectraConfig small = new ElectraConfig(30522, 128, 256, 12, 4, 1024, "gelu", 0.1, 0.1, 512, 2, 0.02, 1e-12, 0, null);
+        assertEquals(new ModelFlops(256, 1024, 12).forward(128), ModelFlops.of(small).forward(128), 1e-3);
+        BertConfig xlmr = BertConfig.tiny("xlm-roberta", 1000);
+        assertEquals(new ModelFlops(32, 37, 2).forward(16), ModelFlops.of(xlmr).forward(16), 1e-3);
     }
 
     @Test

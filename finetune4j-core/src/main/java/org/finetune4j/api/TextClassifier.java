@@ -203,8 +203,7 @@ public final class TextClassifier implements AutoCloseable {
         if (maxLength < 0) {
             throw new IllegalArgumentException("max length must be positive (or 0 for the model's own), got " + maxLength);
         }
-        int positions = cfg.encoder().maxPositionEmbeddings() - (cfg.encoder().modelType().equals("roberta")
-                ? cfg.encoder().padTokenId() + 1 : 0);
+        int positions = cfg.encoder().maxInputLength();
         if (maxLength > positions) {
             throw new IllegalArgumentException("max length " + maxLength + " is more than the " + positions
                     + " positions this model has (" + dir + "/config.json): give at most " + positions);

@@ -6,11 +6,12 @@ import org.finetune4j.io.CheckpointException;
 import org.finetune4j.nn.Functional;
 
 /**
- * transformers' BertConfig (and RobertaConfig, which has the same fields with other defaults).
- * Defaults are transformers' defaults, so a sparse config.json reads as Python would read it.
+ * transformers' BertConfig (and RobertaConfig and XLMRobertaConfig, which have the same fields with
+ * other defaults). Defaults are transformers' defaults, so a sparse config.json reads as Python would
+ * read it.
  */
 public record BertConfig(
-        String modelType, // "bert" or "roberta"
+        String modelType, // "bert", "roberta" or "xlm-roberta"
         int vocabSize,
         int hiddenSize,
         int numLayers, // num_hidden_layers
@@ -28,8 +29,8 @@ public record BertConfig(
 ) implements EncoderConfig {
 
     public BertConfig {
-        if (!modelType.equals("bert") && !modelType.equals("roberta")) {
-            throw new IllegalArgumentException("BertConfig model_type must be bert or roberta, not " + modelType);
+        if (!TYPES.contains(modelType)) {
+            throw new IllegalArgumentException("BertConfig model_type must be bert, roberta or xlm-roberta, not " + modelType);
         }
         if (hiddenSize % numHeads != 0) {
             throw new CheckpointException("config: hidden_size " + hiddenSize + " is not a multiple of num_attention_heads "
@@ -39,7 +40,7 @@ public record BertConfig(
             throw new CheckpointException("config: pad_token_id " + padTokenId + " is outside the vocabulary of "
                     + vocabSize + ". Fix config.json.");
         }
-        if (modelType.equals("roberta") && maxPositionEmbeddings <= padTokenId + 1) {
+        if (!modelType.equals("bert") && maxPositionEmbeddings <= padTokenId + 1) {
             throw new CheckpointException("config: RoBERTa needs max_position_embeddings > pad_token_id + 1 (positions"
                     + " start at pad_token_id + 1); found " + maxPositionEmbeddings + ". Fix config.json.");
         }
@@ -47,14 +48,15 @@ public record BertConfig(
 
     /** A tiny BERT for tests and examples (hidden 32, 2 layers, 4 heads), as transformers' tests use. */
     public static BertConfig tiny(String modelType, int vocabSize) {
-        int pad = modelType.equals("roberta") ? 1 : 0;
+        boolean roberta = !modelType.equals("bert");
+        int pad = roberta ? 1 : 0;
         return new BertConfig(modelType, vocabSize, 32, 2, 4, 37, "gelu", 0.1, 0.1,
-                modelType.equals("roberta") ? 66 : 64, modelType.equals("roberta") ? 1 : 2, 0.02, 1e-12, pad, null);
+                roberta ? 66 : 64, roberta ? 1 : 2, 0.02, modelType.equals("xlm-roberta") ? 1e-5 : 1e-12, pad, null);
     }
 
     static BertConfig read(ObjectNode node, String where, String modelType) {
         JsonFields f = new JsonFields(node, where);
-        boolean roberta = modelType.equals("roberta");
+        boolean roberta = !modelType.equals("bert"); // RoBERTa and XLM-RoBERTa pad with id 1
         String positionType = f.string("position_embedding_type", "absolute");
         if (!positionType.equals("absolute")) {
             throw new CheckpointException(where + ": position_embedding_type \"" + positionType
@@ -62,7 +64,7 @@ public record BertConfig(
         }
         return new BertConfig(
                 modelType,
-                f.positiveInt("vocab_size", roberta ? 50265 : 30522),
+                f.positiveInt("vocab_size", modelType.equals("roberta") ? 50265 : 30522),
                 f.positiveInt("hidden_size", 768),
                 f.positiveInt("num_hidden_layers", 12),
                 f.positiveInt("num_attention_heads", 12),
@@ -86,6 +88,15 @@ public record BertConfig(
     @Override
     public boolean usesTokenTypes() {
         return true;
+    }
+
+    /**
+     * RoBERTa and XLM-RoBERTa number real tokens from pad_token_id + 1 (create_position_ids_from_input_ids),
+     * so their first pad_token_id + 1 positions are never an input's.
+     */
+    @Override
+    public int maxInputLength() {
+        return modelType.equals("bert") ? maxPositionEmbeddings : maxPositionEmbeddings - padTokenId - 1;
     }
 
     public int headDim() {
@@ -116,5 +127,5 @@ public record BertConfig(
         }
     }
 
-    static final Set<String> TYPES = Set.of("bert", "roberta");
+    static final Set<String> TYPES = Set.of("bert", "roberta", "xlm-roberta");
 }

@@ -3,8 +3,8 @@ package org.finetune4j.config;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /** The encoder part of a config.json, one record per architecture, with Hugging Face field names. */
-public sealed interface EncoderConfig permits BertConfig, DistilBertConfig {
-    /** transformers' model_type: "bert", "distilbert" or "roberta". */
+public sealed interface EncoderConfig permits BertConfig, DistilBertConfig, ElectraConfig {
+    /** transformers' model_type: "bert", "distilbert", "roberta", "xlm-roberta", "electra". */
     String modelType();
 
     int vocabSize();
@@ -18,6 +18,11 @@ public sealed interface EncoderConfig permits BertConfig, DistilBertConfig {
     int maxPositionEmbeddings();
 
     int padTokenId();
+
+    /** The longest input (special tokens included) the position table can number. */
+    default int maxInputLength() {
+        return maxPositionEmbeddings();
+    }
 
     double initializerRange();
 

@@ -13,17 +13,19 @@ import org.finetune4j.nn.Functional;
  *       {@code classifier} (DistilBertForSequenceClassification with hiddenSize = dim and ReLU, or the
  *       notebook's 768 → 512 → ReLU → dropout → classes);
  *   <li>{@code roberta}: dropout → {@code classifier.dense} → tanh → dropout → {@code classifier.out_proj}
- *       (RobertaClassificationHead).
+ *       (RobertaClassificationHead, also XLM-RoBERTa's);
+ *   <li>{@code electra}: the same layers with GELU instead of tanh (ElectraClassificationHead).
  * </ul>
  *
  * @param hiddenSize the MLP's inner width (ignored by {@code linear})
  */
 public record HeadConfig(String type, Pooling pooling, int hiddenSize, String activation, double dropout) {
-    public static final Set<String> TYPES = Set.of("linear", "mlp", "roberta");
+    public static final Set<String> TYPES = Set.of("linear", "mlp", "roberta", "electra");
 
     public HeadConfig {
         if (!TYPES.contains(type)) {
-            throw new IllegalArgumentException("unknown head type \"" + type + "\"; choose linear, mlp or roberta");
+            throw new IllegalArgumentException("unknown head type \"" + type + "\"; choose one of "
+                    + new java.util.TreeSet<>(TYPES));
         }
         if (!Functional.ACTIVATIONS.contains(activation)) {
             throw new IllegalArgumentException("unknown head activation \"" + activation + "\"; choose one of "
@@ -42,7 +44,8 @@ public record HeadConfig(String type, Pooling pooling, int hiddenSize, String ac
         return switch (enc.modelType()) {
             case "bert" -> new HeadConfig("linear", Pooling.POOLER, 0, "tanh", enc.classifierDropout());
             case "distilbert" -> new HeadConfig("mlp", Pooling.CLS, enc.hiddenSize(), "relu", enc.classifierDropout());
-            case "roberta" -> new HeadConfig("roberta", Pooling.CLS, enc.hiddenSize(), "tanh", enc.classifierDropout());
+            case "roberta", "xlm-roberta" -> new HeadConfig("roberta", Pooling.CLS, enc.hiddenSize(), "tanh", enc.classifierDropout());
+            case "electra" -> new HeadConfig("electra", Pooling.CLS, enc.hiddenSize(), "gelu", enc.classifierDropout());
             default -> throw new IllegalArgumentException(enc.modelType());
         };
     }

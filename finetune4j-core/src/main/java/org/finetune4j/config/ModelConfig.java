@@ -38,7 +38,7 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
         Double decisionThreshold, Map<String, String> notes, ObjectNode preprocessing, ObjectNode extra) {
 
     public static final String FILE = "config.json";
-    public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert", "distilbert", "roberta");
+    public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert", "distilbert", "roberta", "xlm-roberta", "electra");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final String OURS = "finetune4j";
 
@@ -96,6 +96,8 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
             case "bert" -> "Bert";
             case "distilbert" -> "DistilBert";
             case "roberta" -> "Roberta";
+            case "xlm-roberta" -> "XLMRoberta";
+            case "electra" -> "Electra";
             default -> throw new IllegalStateException(encoder.modelType());
         };
         return base + (isClassifier() ? "ForSequenceClassification" : "Model");
@@ -140,7 +142,8 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
         ObjectNode node = (ObjectNode) root;
         String modelType = modelType(node, where);
         EncoderConfig enc = switch (modelType) {
-            case "bert", "roberta" -> BertConfig.read(node, where, modelType);
+            case "bert", "roberta", "xlm-roberta" -> BertConfig.read(node, where, modelType);
+            case "electra" -> ElectraConfig.read(node, where);
             case "distilbert" -> DistilBertConfig.read(node, where);
             default -> throw new IllegalStateException();
         };
@@ -179,7 +182,8 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
                 && node.get("architectures").size() > 0) {
             String arch = node.get("architectures").get(0).asText().toLowerCase(java.util.Locale.ROOT);
             type = arch.startsWith("distilbert") ? "distilbert" : arch.startsWith("roberta") ? "roberta"
-                    : arch.startsWith("bert") ? "bert" : null;
+                    : arch.startsWith("bert") ? "bert" : arch.startsWith("xlmroberta") ? "xlm-roberta"
+                    : arch.startsWith("electra") ? "electra" : null;
         }
         if (type == null) {
             throw new CheckpointException(where + ": no \"model_type\" field. Add one of: "

@@ -31,6 +31,7 @@ public final class Heads {
             case "linear" -> new Bert.ClassificationHead(s, h, features, numLabels, initStd);
             case "mlp" -> new DistilBert.ClassificationHead(s, h, features, numLabels, initStd);
             case "roberta" -> new Roberta.ClassificationHead(s, h, features, numLabels, initStd);
+            case "electra" -> new Electra.ClassificationHead(s, h, features, numLabels, initStd);
             default -> throw new IllegalArgumentException("unknown head type \"" + h.type() + "\"; choose one of "
                     + HeadConfig.TYPES);
         };

@@ -18,6 +18,11 @@ import org.finetune4j.nn.ParameterStore;
  * layers (transformers marks them "Copied from BertLayer"), so they are reused from {@link Bert}; what
  * differs is the embeddings: position ids count only real tokens and start at padding_idx + 1
  * (create_position_ids_from_input_ids), and the position table has a padding row.
+ *
+ * <p>XLM-RoBERTa (Conneau et al. 2020) is this same computation: transformers' modeling_xlm_roberta.py is a
+ * copy of modeling_roberta.py ("Copied from ... with Roberta->XLMRoberta"), and its checkpoints keep the
+ * prefix "roberta.". It differs only in its config (model_type xlm-roberta, kept so that config.json
+ * round-trips) and its SentencePiece tokenizer; golden/xlm-roberta-seqcls checks it.
  */
 public final class Roberta implements Encoder {
     private final BertConfig config;
@@ -25,10 +30,10 @@ public final class Roberta implements Encoder {
     private final Bert.Embeddings embeddings;
     private final List<Bert.Layer> layers = new ArrayList<>();
 
-    /** @param prefix "" for a bare RobertaModel, "roberta." inside RobertaForSequenceClassification */
+    /** @param prefix "" for a bare RobertaModel, "roberta." inside (XLM)RobertaForSequenceClassification */
     public Roberta(ParameterStore store, String prefix, BertConfig config) {
-        if (!config.modelType().equals("roberta")) {
-            throw new IllegalArgumentException("Roberta needs model_type roberta, got " + config.modelType());
+        if (!config.modelType().equals("roberta") && !config.modelType().equals("xlm-roberta")) {
+            throw new IllegalArgumentException("Roberta needs model_type roberta or xlm-roberta, got " + config.modelType());
         }
         this.config = config;
         this.prefix = prefix;
@@ -51,7 +56,10 @@ public final class Roberta implements Encoder {
         return new EncoderOutput(layout.toBatch(x), null); // (B, T, H)
     }
 
-    /** cumsum(ids != pad) * (ids != pad) + pad: real tokens get pad+1, pad+2, ...; padding gets pad. */
+    /**
+     * cumsum(ids != pad) * (ids != pad) + pad: real tokens get pad+1, pad+2, ...; padding gets pad.
+     * Public for the golden parity tests, which compare it with transformers' position_ids.
+     */
     public static NDArray positionIds(NDArray ids, int pad) {
         NDArray real = ids.neq(pad).toType(DataType.INT64, false); // (B, T)
         return real.cumSum(1).mul(real).add(pad); // (B, T)

@@ -10,6 +10,7 @@ import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.DistilBertConfig;
+import org.finetune4j.config.ElectraConfig;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.config.Pooling;
 import org.finetune4j.io.TensorSource;
@@ -49,7 +50,8 @@ public final class TransformerModel implements AutoCloseable {
                 case "bert" -> new Bert(store, prefix, (BertConfig) config.encoder(),
                         withPooler || config.isClassifier() && config.head().pooling() == Pooling.POOLER);
                 case "distilbert" -> new DistilBert(store, prefix, (DistilBertConfig) config.encoder());
-                case "roberta" -> new Roberta(store, prefix, (BertConfig) config.encoder());
+                case "roberta", "xlm-roberta" -> new Roberta(store, prefix, (BertConfig) config.encoder());
+                case "electra" -> new Electra(store, prefix, (ElectraConfig) config.encoder());
                 default -> throw new IllegalStateException(config.encoder().modelType());
             };
             Heads.Head head = config.isClassifier() ? Heads.create(store, config.head(), config.encoder().hiddenSize(),
@@ -157,7 +159,8 @@ public final class TransformerModel implements AutoCloseable {
         return switch (modelType) {
             case "bert" -> "bert.";
             case "distilbert" -> "distilbert.";
-            case "roberta" -> "roberta.";
+            case "roberta", "xlm-roberta" -> "roberta."; // XLMRobertaForSequenceClassification's too
+            case "electra" -> "electra.";
             default -> throw new IllegalArgumentException(modelType);
         };
     }

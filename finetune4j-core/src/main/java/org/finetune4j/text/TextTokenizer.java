@@ -32,6 +32,8 @@ public final class TextTokenizer implements AutoCloseable {
     public static final String TOKENIZER_CONFIG = "tokenizer_config.json";
     public static final String VOCAB_TXT = "vocab.txt";
     public static final String SPECIAL_TOKENS_MAP = "special_tokens_map.json";
+    /** XLM-RoBERTa's SentencePiece model, what its slow (use_fast=False) tokenizer reads. */
+    public static final String SENTENCEPIECE_MODEL = "sentencepiece.bpe.model";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final byte[] tokenizerJson;
@@ -273,8 +275,11 @@ public final class TextTokenizer implements AutoCloseable {
     /**
      * Writes tokenizer.json and tokenizer_config.json (with model_max_length) into {@code dir}, and for a
      * WordPiece tokenizer vocab.txt as save_pretrained writes it ({@link #wordPieceVocab}); copies
-     * special_tokens_map.json, and vocab.txt when none could be written, from {@code sourceDir} when it
-     * has them, so the directory loads in transformers' AutoTokenizer, the slow (use_fast=False) one too.
+     * special_tokens_map.json, sentencepiece.bpe.model, and vocab.txt when none could be written, from
+     * {@code sourceDir} when it has them, so the directory loads in transformers' AutoTokenizer, the slow
+     * (use_fast=False) one too. tokenizer_class BertTokenizer is only filled in for a WordPiece model: for
+     * others (XLM-R's SentencePiece Unigram) transformers picks the tokenizer from config.json's model_type
+     * when tokenizer_config.json names none.
      */
     public void save(Path dir, Path sourceDir) {
         AtomicFiles.write(dir.resolve(TOKENIZER_JSON), out -> out.write(tokenizerJson));
@@ -286,13 +291,14 @@ public final class TextTokenizer implements AutoCloseable {
         if (!config.has("model_max_length") && maxLength > 0) {
             config.put("model_max_length", maxLength);
         }
-        if (!config.has("tokenizer_class")) {
+        if (!config.has("tokenizer_class") && modelType().equals("WordPiece")) {
             config.put("tokenizer_class", "BertTokenizer");
         }
         try {
             AtomicFiles.writeString(dir.resolve(TOKENIZER_CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
             if (sourceDir != null) {
-                for (String f : vocabTxt != null ? List.of(SPECIAL_TOKENS_MAP) : List.of(VOCAB_TXT, SPECIAL_TOKENS_MAP)) {
+                for (String f : vocabTxt != null ? List.of(SPECIAL_TOKENS_MAP, SENTENCEPIECE_MODEL)
+                        : List.of(VOCAB_TXT, SPECIAL_TOKENS_MAP, SENTENCEPIECE_MODEL)) {
                     Path src = sourceDir.resolve(f);
                     if (Files.isRegularFile(src) && !src.toAbsolutePath().normalize().equals(dir.resolve(f).toAbsolutePath().normalize())) {
                         Files.copy(src, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
@@ -335,6 +341,15 @@ public final class TextTokenizer implements AutoCloseable {
             sb.append(token).append('\n');
         }
         return sb.toString();
+    }
+
+    /** The tokenizers model type of tokenizer.json: "WordPiece", "Unigram" (SentencePiece), "BPE". */
+    public String modelType() {
+        try {
+            return JSON.readTree(tokenizerJson).path("model").path("type").asText("");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public String tokenizerJsonText() {

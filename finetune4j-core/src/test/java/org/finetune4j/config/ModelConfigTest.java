@@ -85,8 +85,32 @@ class ModelConfigTest {
     void unsupportedModelTypeListsTheSupportedOnes() {
         CheckpointException e = assertThrows(CheckpointException.class,
                 () -> ModelConfig.parse("{\"model_type\": \"gpt2\"}", "gpt2/config.json"));
-        assertTrue(e.getMessage().contains("gpt2/config.json") && e.getMessage().contains("bert, distilbert, roberta"),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("gpt2/config.json"), e.getMessage());
+        for (String type : ModelConfig.SUPPORTED_MODEL_TYPES) {
+            assertTrue(e.getMessage().contains(type), type + " listed: " + e.getMessage());
+        }
+    }
+
+    /** Sparse configs read with transformers' defaults: XLMRobertaConfig's and ElectraConfig's (electra-small's sizes). */
+    @Test
+    void xlmRobertaAndElectraDefaultsAreTransformers() {
+        ModelConfig x = ModelConfig.parse("{\"architectures\": [\"XLMRobertaForSequenceClassification\"]}", "x");
+        BertConfig b = (BertConfig) x.encoder();
+        assertEquals("xlm-roberta", b.modelType(), "model_type inferred from the architecture");
+        assertEquals(30522, b.vocabSize(), "XLMRobertaConfig's default, not RobertaConfig's 50265");
+        assertEquals(1, b.padTokenId());
+        assertEquals(512 - 2, b.maxInputLength(), "positions start at pad_token_id + 1");
+        assertEquals(new HeadConfig("roberta", Pooling.CLS, 768, "tanh", 0.1), x.head());
+        assertEquals("XLMRobertaForSequenceClassification", x.architecture());
+
+        ModelConfig e = ModelConfig.parse("{\"model_type\": \"electra\", \"architectures\": [\"ElectraForPreTraining\"]}", "e");
+        ElectraConfig c = (ElectraConfig) e.encoder();
+        assertEquals(List.of(128, 256, 12, 4, 1024, 512), List.of(c.embeddingSize(), c.hiddenSize(), c.numLayers(), c.numHeads(),
+                c.intermediateSize(), c.maxInputLength()));
+        assertFalse(e.isClassifier());
+        assertEquals("ElectraModel", e.architecture());
+        assertEquals(new HeadConfig("electra", Pooling.CLS, 256, "gelu", 0.1), HeadConfig.standard(c),
+                "ElectraClassificationHead: dense, GELU, out_proj on the first token");
     }
 
     @Test

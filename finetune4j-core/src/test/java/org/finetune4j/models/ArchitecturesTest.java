@@ -56,8 +56,8 @@ class ArchitecturesTest {
     static List<String> expectedKeys(String type) {
         List<String> k = new ArrayList<>();
         switch (type) {
-            case "bert", "roberta" -> {
-                String b = type + ".";
+            case "bert", "roberta", "xlm-roberta" -> {
+                String b = type.equals("bert") ? "bert." : "roberta."; // XLMRobertaForSequenceClassification keeps "roberta."
                 k.addAll(List.of(b + "embeddings.word_embeddings.weight", b + "embeddings.position_embeddings.weight",
                         b + "embeddings.token_type_embeddings.weight", b + "embeddings.LayerNorm.weight",
                         b + "embeddings.LayerNorm.bias"));
@@ -72,6 +72,18 @@ class ArchitecturesTest {
                 } else {
                     k.addAll(layerKeys("classifier.", "dense", "out_proj"));
                 }
+            }
+            case "electra" -> {
+                k.addAll(List.of("electra.embeddings.word_embeddings.weight", "electra.embeddings.position_embeddings.weight",
+                        "electra.embeddings.token_type_embeddings.weight", "electra.embeddings.LayerNorm.weight",
+                        "electra.embeddings.LayerNorm.bias"));
+                k.addAll(layerKeys("electra.", "embeddings_project"));
+                for (int i = 0; i < 2; i++) {
+                    k.addAll(layerKeys("electra.encoder.layer." + i + ".", "attention.self.query", "attention.self.key",
+                            "attention.self.value", "attention.output.dense", "attention.output.LayerNorm",
+                            "intermediate.dense", "output.dense", "output.LayerNorm"));
+                }
+                k.addAll(layerKeys("classifier.", "dense", "out_proj"));
             }
             case "distilbert" -> {
                 k.addAll(List.of("distilbert.embeddings.word_embeddings.weight", "distilbert.embeddings.position_embeddings.weight",
@@ -88,19 +100,24 @@ class ArchitecturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
     void parameterNamesAreTheTransformersStateDictKeys(String type) {
         try (TransformerModel m = TINY.random(classifier(type), 1)) {
             assertEquals(new java.util.TreeSet<>(expectedKeys(type)), new java.util.TreeSet<>(m.parameters().params().keySet()));
             // Linear weights are stored (out, in) as torch.nn.Linear stores them.
             String q = type.equals("distilbert") ? "distilbert.transformer.layer.0.ffn.lin1.weight"
-                    : type + ".encoder.layer.0.intermediate.dense.weight";
+                    : m.encoder().prefix() + "encoder.layer.0.intermediate.dense.weight";
             assertArrayEquals(new long[] {37, 32}, m.parameters().get(q).shape().getShape());
+            if (type.equals("electra")) { // embedding_size 16 under hidden 32
+                assertArrayEquals(new long[] {TinyModels.VOCAB, 16}, m.parameters().get("electra.embeddings.word_embeddings.weight")
+                        .shape().getShape());
+                assertArrayEquals(new long[] {32, 16}, m.parameters().get("electra.embeddings_project.weight").shape().getShape());
+            }
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
     void saveLoadRoundTripIsBitIdentical(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager();
@@ -117,12 +134,13 @@ class ArchitecturesTest {
                 a.forEach((k, v) -> assertTrue(v.sameAs(b.get(k)), k));
                 assertArrayEquals(before, back.logits(in, false).toFloatArray(), 0f);
                 assertEquals(cfg.labels(), back.config().labels());
+                assertEquals(cfg.encoder(), back.config().encoder(), "config.json round-trips, model_type included");
             }
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
     void paddingDoesNotChangeRealTokenOutputs(String type) {
         ModelConfig cfg = classifier(type);
         int pad = cfg.encoder().padTokenId();
@@ -147,7 +165,7 @@ class ArchitecturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
     void dropoutOnlyWhileTraining(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager();
@@ -165,7 +183,7 @@ class ArchitecturesTest {
 
     /** No op on a parameter may attach its result to the long-lived parameter memory (DJL-NOTES.md). */
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
     void forwardAndBackwardLeaveNoArraysInParameterMemory(String type) {
         ModelConfig cfg = classifier(type);
         try (TransformerModel m = TINY.random(cfg, 5)) {
@@ -189,7 +207,7 @@ class ArchitecturesTest {
      * else the pooled features. The rest, from the cache, gives the logits of the whole model, bit for bit.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
     void logitsFromCachedFeaturesAreTheModelsLogits(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager(); TransformerModel m = TINY.random(cfg, 3)) {
@@ -222,6 +240,41 @@ class ArchitecturesTest {
                 HostTensor src = base.parameters().stateDict(k -> k.equals("encoder.layer.1.output.dense.weight"))
                         .get("encoder.layer.1.output.dense.weight");
                 assertTrue(src.sameAs(ParamsView.get(clf, "bert.encoder.layer.1.output.dense.weight")));
+            }
+        }
+    }
+
+    /**
+     * An electra-base-style discriminator checkpoint (embedding_size = hidden_size, so no embeddings_project;
+     * ElectraForPreTraining's discriminator_predictions head) fine-tunes as transformers loads it: the
+     * encoder under "electra.", the pre-training head dropped, a new classification head.
+     */
+    @Test
+    void anElectraPreTrainingCheckpointLoadsIntoAClassifier() {
+        org.finetune4j.config.ElectraConfig e = TinyModels.electra();
+        org.finetune4j.config.ElectraConfig base = new org.finetune4j.config.ElectraConfig(e.vocabSize(), e.hiddenSize(),
+                e.hiddenSize(), e.numLayers(), e.numHeads(), e.intermediateSize(), e.hiddenAct(), e.hiddenDropout(),
+                e.attentionDropout(), e.maxPositionEmbeddings(), e.typeVocabSize(), e.initializerRange(), e.layerNormEps(),
+                e.padTokenId(), null);
+        try (TransformerModel bare = TINY.random(ModelConfig.encoderOnly(base), 8)) {
+            Map<String, HostTensor> sd = new java.util.LinkedHashMap<>();
+            bare.parameters().stateDict(k -> true).forEach((k, v) -> sd.put("electra." + k, v));
+            assertTrue(sd.keySet().stream().noneMatch(k -> k.contains("embeddings_project")), "E = H: no projection");
+            sd.put("discriminator_predictions.dense.weight", HostTensor.ofFloats(new float[32 * 32], 32, 32));
+            sd.put("discriminator_predictions.dense.bias", HostTensor.ofFloats(new float[32], 32));
+            sd.put("discriminator_predictions.dense_prediction.weight", HostTensor.ofFloats(new float[32], 1, 32));
+            sd.put("discriminator_predictions.dense_prediction.bias", HostTensor.ofFloats(new float[1], 1));
+            WeightFiles.write(dir, sd, WeightFiles.DEFAULT_MAX_SHARD_BYTES);
+            ModelConfig.encoderOnly(base).write(dir);
+            TransformerModel.Loaded l = TransformerModel.fromPretrained(dir, TINY.manager(),
+                    c -> c.withClassifier(List.of("a", "b"), ProblemType.SINGLE_LABEL, HeadConfig.standard(c.encoder())), true, 3);
+            try (TransformerModel clf = l.model()) {
+                assertEquals(List.of("classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight",
+                        "classifier.out_proj.bias"), l.report().missing());
+                assertEquals(4, l.report().ignored().size(), l.report().summary());
+                assertTrue(sd.get("electra.encoder.layer.1.output.dense.weight")
+                        .sameAs(ParamsView.get(clf, "electra.encoder.layer.1.output.dense.weight")));
+                assertEquals("gelu", clf.config().head().activation(), "ElectraClassificationHead's GELU");
             }
         }
     }

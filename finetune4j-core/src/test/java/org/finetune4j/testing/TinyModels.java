@@ -10,6 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.DistilBertConfig;
+import org.finetune4j.config.ElectraConfig;
 import org.finetune4j.config.EncoderConfig;
 import org.finetune4j.config.HeadConfig;
 import org.finetune4j.config.ModelConfig;
@@ -46,11 +47,23 @@ public final class TinyModels {
         return BertConfig.tiny("roberta", VOCAB);
     }
 
+    /** XLM-RoBERTa on the same vocabulary (its own is SentencePiece, 250,002 ids); pad id 1, layer_norm_eps 1e-5. */
+    public static BertConfig xlmRoberta() {
+        return BertConfig.tiny("xlm-roberta", VOCAB);
+    }
+
+    /** ELECTRA with embeddings 16 wide under hidden 32, so embeddings_project is exercised (electra-small's shape). */
+    public static ElectraConfig electra() {
+        return ElectraConfig.tiny(VOCAB);
+    }
+
     public static EncoderConfig of(String modelType) {
         return switch (modelType) {
             case "bert" -> bert();
             case "distilbert" -> distilbert();
             case "roberta" -> roberta();
+            case "xlm-roberta" -> xlmRoberta();
+            case "electra" -> electra();
             default -> throw new IllegalArgumentException(modelType);
         };
     }
