@@ -3,7 +3,7 @@ package org.finetune4j.config;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /** The encoder part of a config.json, one record per architecture, with Hugging Face field names. */
-public sealed interface EncoderConfig permits BertConfig, DistilBertConfig {
+public sealed interface EncoderConfig permits BertConfig, DistilBertConfig, DebertaV2Config {
     /** transformers' model_type: "bert", "distilbert" or "roberta". */
     String modelType();
 

@@ -43,6 +43,9 @@ public record HeadConfig(String type, Pooling pooling, int hiddenSize, String ac
             case "bert" -> new HeadConfig("linear", Pooling.POOLER, 0, "tanh", enc.classifierDropout());
             case "distilbert" -> new HeadConfig("mlp", Pooling.CLS, enc.hiddenSize(), "relu", enc.classifierDropout());
             case "roberta" -> new HeadConfig("roberta", Pooling.CLS, enc.hiddenSize(), "tanh", enc.classifierDropout());
+            // DebertaV2ForSequenceClassification: ContextPooler (the encoder's pooler here) -> dropout -> classifier.
+            case "deberta-v2" -> new HeadConfig("linear", Pooling.POOLER, 0, ((DebertaV2Config) enc).poolerHiddenAct(),
+                    enc.classifierDropout());
             default -> throw new IllegalArgumentException(enc.modelType());
         };
     }

@@ -38,6 +38,11 @@ public interface Encoder {
     /** The prefix of this encoder's own parameter names: {@link #basePrefix()} inside a classifier, "" alone. */
     String prefix();
 
+    /** The parameter-name prefix of the pooler: "bert.pooler."; DeBERTa's ContextPooler is a top-level "pooler.". */
+    default String poolerPrefix() {
+        return prefix() + "pooler.";
+    }
+
     /** The parameter-name prefix of layer i (0 = lowest), e.g. "bert.encoder.layer.3.". */
     String layerPrefix(int i);
 

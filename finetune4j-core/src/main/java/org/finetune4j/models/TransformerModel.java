@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.finetune4j.config.BertConfig;
+import org.finetune4j.config.DebertaV2Config;
 import org.finetune4j.config.DistilBertConfig;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.config.Pooling;
@@ -50,6 +51,9 @@ public final class TransformerModel implements AutoCloseable {
                         withPooler || config.isClassifier() && config.head().pooling() == Pooling.POOLER);
                 case "distilbert" -> new DistilBert(store, prefix, (DistilBertConfig) config.encoder());
                 case "roberta" -> new Roberta(store, prefix, (BertConfig) config.encoder());
+                // DebertaV2Model has no pooler: only the classifier has its ContextPooler.
+                case "deberta-v2" -> new DebertaV2(store, prefix, (DebertaV2Config) config.encoder(),
+                        config.isClassifier() && config.head().pooling() == Pooling.POOLER);
                 default -> throw new IllegalStateException(config.encoder().modelType());
             };
             Heads.Head head = config.isClassifier() ? Heads.create(store, config.head(), config.encoder().hiddenSize(),
@@ -109,7 +113,7 @@ public final class TransformerModel implements AutoCloseable {
                 storedHeadPrefixes.addAll(Set.of("classifier.", "pre_classifier."));
             }
             if (!filePooler) {
-                mayBeNew.add(model.encoder.prefix() + "pooler.");
+                mayBeNew.add(model.encoder.poolerPrefix());
             }
             LoadOptions options = new LoadOptions(mayBeNew,
                     k -> model.encoder.isIgnorableKey(k) || storedHeadPrefixes.stream().anyMatch(k::startsWith), strict);
@@ -158,6 +162,7 @@ public final class TransformerModel implements AutoCloseable {
             case "bert" -> "bert.";
             case "distilbert" -> "distilbert.";
             case "roberta" -> "roberta.";
+            case "deberta-v2" -> "deberta.";
             default -> throw new IllegalArgumentException(modelType);
         };
     }
