@@ -1,6 +1,7 @@
 package org.finetune4j.bench;
 
 import org.finetune4j.config.BertConfig;
+import org.finetune4j.config.DebertaV2Config;
 import org.finetune4j.config.DistilBertConfig;
 import org.finetune4j.config.EncoderConfig;
 
@@ -34,7 +35,8 @@ public final class ModelFlops {
     }
 
     public static ModelFlops of(EncoderConfig c) {
-        int intermediate = c instanceof BertConfig b ? b.intermediateSize() : ((DistilBertConfig) c).hiddenDim();
+        int intermediate = c instanceof BertConfig b ? b.intermediateSize()
+                : c instanceof DebertaV2Config d ? d.intermediateSize() : ((DistilBertConfig) c).hiddenDim();
         return new ModelFlops(c.hiddenSize(), intermediate, c.numLayers());
     }
 

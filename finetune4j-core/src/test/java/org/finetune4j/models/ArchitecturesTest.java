@@ -43,6 +43,11 @@ class ArchitecturesTest {
         return TinyModels.classifier(TinyModels.of(type), List.of("neg", "pos", "neutral"));
     }
 
+    /** The encoder's key prefix inside the classifier. */
+    static String base(String type) {
+        return type.equals("deberta-v2") ? "deberta." : type + ".";
+    }
+
     private static List<String> layerKeys(String p, String... names) {
         List<String> out = new ArrayList<>();
         for (String n : names) {
@@ -82,25 +87,37 @@ class ArchitecturesTest {
                 }
                 k.addAll(layerKeys("", "pre_classifier", "classifier"));
             }
+            case "deberta-v2" -> {
+                k.addAll(List.of("deberta.embeddings.word_embeddings.weight", "deberta.embeddings.LayerNorm.weight",
+                        "deberta.embeddings.LayerNorm.bias", "deberta.encoder.rel_embeddings.weight",
+                        "deberta.encoder.LayerNorm.weight", "deberta.encoder.LayerNorm.bias"));
+                for (int i = 0; i < 2; i++) {
+                    k.addAll(layerKeys("deberta.encoder.layer." + i + ".", "attention.self.query_proj", "attention.self.key_proj",
+                            "attention.self.value_proj", "attention.output.dense", "attention.output.LayerNorm",
+                            "intermediate.dense", "output.dense", "output.LayerNorm"));
+                }
+                k.addAll(layerKeys("pooler.", "dense"));
+                k.addAll(layerKeys("", "classifier"));
+            }
             default -> throw new IllegalArgumentException(type);
         }
         return k;
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "deberta-v2"})
     void parameterNamesAreTheTransformersStateDictKeys(String type) {
         try (TransformerModel m = TINY.random(classifier(type), 1)) {
             assertEquals(new java.util.TreeSet<>(expectedKeys(type)), new java.util.TreeSet<>(m.parameters().params().keySet()));
             // Linear weights are stored (out, in) as torch.nn.Linear stores them.
             String q = type.equals("distilbert") ? "distilbert.transformer.layer.0.ffn.lin1.weight"
-                    : type + ".encoder.layer.0.intermediate.dense.weight";
+                    : base(type) + "encoder.layer.0.intermediate.dense.weight";
             assertArrayEquals(new long[] {37, 32}, m.parameters().get(q).shape().getShape());
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "deberta-v2"})
     void saveLoadRoundTripIsBitIdentical(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager();
@@ -122,7 +139,7 @@ class ArchitecturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "deberta-v2"})
     void paddingDoesNotChangeRealTokenOutputs(String type) {
         ModelConfig cfg = classifier(type);
         int pad = cfg.encoder().padTokenId();
@@ -147,7 +164,7 @@ class ArchitecturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "deberta-v2"})
     void dropoutOnlyWhileTraining(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager();
@@ -165,7 +182,7 @@ class ArchitecturesTest {
 
     /** No op on a parameter may attach its result to the long-lived parameter memory (DJL-NOTES.md). */
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "deberta-v2"})
     void forwardAndBackwardLeaveNoArraysInParameterMemory(String type) {
         ModelConfig cfg = classifier(type);
         try (TransformerModel m = TINY.random(cfg, 5)) {
@@ -189,7 +206,7 @@ class ArchitecturesTest {
      * else the pooled features. The rest, from the cache, gives the logits of the whole model, bit for bit.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "deberta-v2"})
     void logitsFromCachedFeaturesAreTheModelsLogits(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager(); TransformerModel m = TINY.random(cfg, 3)) {
@@ -200,7 +217,7 @@ class ArchitecturesTest {
                 assertArrayEquals(logits, m.logitsFromCached(cached, poolerTrains, false).toFloatArray(),
                         type + ", pooler trains: " + poolerTrains);
             }
-            assertEquals(type.equals("bert"), m.usesPooler());
+            assertEquals(type.equals("bert") || type.equals("deberta-v2"), m.usesPooler());
             if (!m.usesPooler()) {
                 IllegalStateException e = assertThrows(IllegalStateException.class,
                         () -> m.encoder().pooler(batch.zeros(new ai.djl.ndarray.types.Shape(1, cfg.encoder().hiddenSize())), false));

@@ -69,6 +69,11 @@ class EmbeddingGradientsTest {
         return out;
     }
 
+    /** The encoder's key prefix inside the classifier. */
+    static String base(String type) {
+        return type.equals("deberta-v2") ? "deberta." : type + ".";
+    }
+
     static TransformerModel model(String type) {
         var enc = TinyModels.of(type);
         ModelConfig cfg = ModelConfig.encoderOnly(enc).withClassifier(List.of("a", "b"), ProblemType.SINGLE_LABEL,
@@ -79,7 +84,7 @@ class EmbeddingGradientsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "deberta-v2"})
     void rowWiseGradientsEqualPyTorchsEmbeddingBackward(String type) {
         try (TransformerModel a = model(type); TransformerModel b = model(type)) {
             int pad = a.config().encoder().padTokenId();
@@ -88,7 +93,7 @@ class EmbeddingGradientsTest {
             Map<String, float[]> rows = gradients(b, pad, true, 2); // two micro-batches: gradients add up
             assertEquals(before, ((ai.djl.ndarray.BaseNDManager) b.manager()).getManagedArrays().size(),
                     "no handles left under the parameters' TINY.manager()");
-            String word = (type.equals("distilbert") ? "distilbert." : type + ".") + "embeddings.word_embeddings.weight";
+            String word = base(type) + "embeddings.word_embeddings.weight";
             int h = a.config().encoder().hiddenSize();
             double worst = 0;
             double wordNorm = 0;
@@ -113,7 +118,7 @@ class EmbeddingGradientsTest {
         // The tables get no dense gradient at all: their gradient is the rows.
         try (TransformerModel d = model(type)) {
             gradients(d, d.config().encoder().padTokenId(), true, 1);
-            Param word = d.parameters().params().get((type.equals("distilbert") ? "distilbert." : type + ".")
+            Param word = d.parameters().params().get(base(type)
                     + "embeddings.word_embeddings.weight");
             assertEquals(null, ai.djl.pytorch.jni.JniUtils.getGradient((ai.djl.pytorch.engine.PtNDArray) word.array()));
             assertTrue(word.rowGradient().count() > 0 && word.rowGradient().count() < word.shape().get(0),
@@ -122,7 +127,7 @@ class EmbeddingGradientsTest {
         // The scope really takes the tables out of PyTorch's backward: without accumulate they get nothing.
         try (TransformerModel c = model(type)) {
             Map<String, float[]> none = gradients(c, c.config().encoder().padTokenId(), true, 1, false);
-            String word = (type.equals("distilbert") ? "distilbert." : type + ".") + "embeddings.word_embeddings.weight";
+            String word = base(type) + "embeddings.word_embeddings.weight";
             double sum = 0;
             for (float v : none.get(word)) {
                 sum += Math.abs(v);

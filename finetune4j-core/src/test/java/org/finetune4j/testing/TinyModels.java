@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import org.finetune4j.config.BertConfig;
+import org.finetune4j.config.DebertaV2Config;
 import org.finetune4j.config.DistilBertConfig;
 import org.finetune4j.config.EncoderConfig;
 import org.finetune4j.config.HeadConfig;
@@ -46,11 +47,17 @@ public final class TinyModels {
         return BertConfig.tiny("roberta", VOCAB);
     }
 
+    /** A DeBERTa-v3 layout (8 log buckets, shared attention key), on the same vocabulary so the same tokenizer works. */
+    public static DebertaV2Config deberta() {
+        return DebertaV2Config.tiny(VOCAB);
+    }
+
     public static EncoderConfig of(String modelType) {
         return switch (modelType) {
             case "bert" -> bert();
             case "distilbert" -> distilbert();
             case "roberta" -> roberta();
+            case "deberta-v2" -> deberta();
             default -> throw new IllegalArgumentException(modelType);
         };
     }
