@@ -87,9 +87,16 @@ public final class Lora {
         if (!unmatched.isEmpty() || out.isEmpty()) {
             throw new IllegalArgumentException("LoRA target modules " + (unmatched.isEmpty() ? config.targetModules() : unmatched)
                     + " match no linear layer of this " + model.config().encoder().modelType() + " model. Its linear modules are: "
-                    + linearModuleNames(model) + " (or use all-linear).");
+                    + linearModuleNames(model) + " (or use all-linear)." + queryValueHint(model));
         }
         return out;
+    }
+
+    private static String queryValueHint(TransformerModel model) {
+        String type = model.config().encoder().modelType();
+        List<String> qv = LoraConfig.queryValueTargets(type);
+        return qv.isEmpty() ? "" : " Its query and value projections are " + String.join(",", qv)
+                + ": pass --lora-target-modules " + String.join(",", qv) + ".";
     }
 
     /** The distinct target names a user can give: each linear module's path below its layer index. */
