@@ -226,6 +226,34 @@ class ArchitecturesTest {
         }
     }
 
+    /**
+     * The DeBERTa-v2 layouts the golden fixtures do not hold: no relative attention at all (the class
+     * default), c2p alone with its own pos_key_proj, and unbucketed with absolute positions and token
+     * types. Each gives every real token the same state however much padding follows.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "c2p", "v2"})
+    void debertaLayoutsArePaddingInvariant(String layout) {
+        org.finetune4j.config.DebertaV2Config t = TinyModels.deberta();
+        org.finetune4j.config.DebertaV2Config c = new org.finetune4j.config.DebertaV2Config(t.vocabSize(), 32, 2, 4, 37, "gelu",
+                0.1, 0.1, 64, layout.equals("v2") ? 2 : 0, 0.02, 1e-7, 0, !layout.equals("none"), -1,
+                layout.equals("v2") ? -1 : 8, layout.equals("c2p") ? List.of("c2p") : List.of("p2c", "c2p"),
+                layout.equals("v2") ? "none" : "layer_norm", false, layout.equals("v2"), 32, 0, "gelu", null);
+        ModelConfig cfg = TinyModels.classifier(c, List.of("a", "b"));
+        try (NDManager batch = TINY.manager().newSubManager(); TransformerModel m = TINY.random(cfg, 3)) {
+            boolean ownKey = m.parameters().params().containsKey("deberta.encoder.layer.0.attention.self.pos_key_proj.weight");
+            assertEquals(!layout.equals("none"), ownKey, "pos_key_proj exists exactly with c2p and no shared key");
+            assertEquals(layout.equals("v2"), m.parameters().params().containsKey("deberta.embeddings.position_embeddings.weight"));
+            int[] len = TestBatches.lengths(TINY.tokenizer(), TEXTS);
+            NDArray a = m.encode(TestBatches.encode(batch, TINY.tokenizer(), TEXTS, 0, 0), false).lastHiddenState();
+            NDArray b = m.encode(TestBatches.encode(batch, TINY.tokenizer(), TEXTS, 0, 40), false).lastHiddenState();
+            for (int i = 0; i < TEXTS.size(); i++) {
+                double d = TestBatches.maxAbsDiff(a.get(i + ", :" + len[i] + ", :"), b.get(i + ", :" + len[i] + ", :"));
+                assertTrue(d <= 1e-5, layout + " row " + i + ": " + d);
+            }
+        }
+    }
+
     @Test
     void bareEncoderLoadsIntoAClassifierWithANewHead() {
         ModelConfig bare = ModelConfig.encoderOnly(TinyModels.bert());
