@@ -200,6 +200,20 @@ public final class DebertaV2 implements Encoder {
             NDArray qh = heads(queryProj.forward(x, training), b, t); // (B, nh, T, hs)
             NDArray kh = heads(keyProj.forward(x, training), b, t); // (B, nh, T, hs)
             NDArray vh = heads(valueProj.forward(x, training), b, t); // (B, nh, T, hs)
+            NDArray probs = dropout(probabilities(qh, kh, ctx, training), dropoutP, training); // (B, nh, T, T)
+            NDArray context = probs.matMul(vh); // (B, nh, T, hs)
+            return context.transpose(0, 2, 1, 3).reshape(b, t, (long) numHeads * headSize); // (B, T, H)
+        }
+
+        /** The attention probabilities of x (B, T, H) at inference (what output_attentions returns): (B, nh, T, T). */
+        NDArray probabilities(NDArray x, RelativeContext ctx) {
+            long b = x.getShape().get(0);
+            long t = x.getShape().get(1);
+            return probabilities(heads(queryProj.forward(x, false), b, t), heads(keyProj.forward(x, false), b, t), ctx, false);
+        }
+
+        /** qh, kh (B, nh, T, hs) -> softmax probabilities (B, nh, T, T), before dropout. */
+        private NDArray probabilities(NDArray qh, NDArray kh, RelativeContext ctx, boolean training) {
             NDArray s = scalar(qh, scale); // ()
             // Content: HF divides the key layer, not the product, by the scale.
             NDArray scores = qh.matMul(kh.div(s).transpose(0, 1, 3, 2)); // (B, nh, T, T)
@@ -208,10 +222,7 @@ public final class DebertaV2 implements Encoder {
             }
             // XSoftmax: masked scores give no weight, and a padded query row (all masked) attends to
             // nothing: its probabilities are set to 0 after the softmax (masked_fill_(rmask, 0)).
-            NDArray probs = scores.add(ctx.bias()).softmax(-1).mul(ctx.mask()); // (B, nh, T, T)
-            probs = dropout(probs, dropoutP, training); // (B, nh, T, T)
-            NDArray context = probs.matMul(vh); // (B, nh, T, hs)
-            return context.transpose(0, 2, 1, 3).reshape(b, t, (long) numHeads * headSize); // (B, T, H)
+            return scores.add(ctx.bias()).softmax(-1).mul(ctx.mask()); // (B, nh, T, T)
         }
 
         /**
@@ -378,14 +389,28 @@ public final class DebertaV2 implements Encoder {
             throw new IllegalArgumentException("DeBERTa-v2 runs on the padded batch only (its relative-position scores"
                     + " need the (T, T) layout); pass TokenLayout.padded(mask), got " + layout.getClass().getSimpleName());
         }
+        NDArray x = embed(in, training); // (B, T, H)
+        RelativeContext ctx = relativeContext(in);
+        for (Layer layer : layers) {
+            x = scoped(x, h -> layer.forward(h, ctx, training)); // (B, T, H)
+        }
+        return new EncoderOutput(x, pooler == null ? null : pooler.forward(x.get(":, 0, :"), training)); // (B, T, H), (B, H)
+    }
+
+    /** The embeddings' output, padded positions zeroed (hidden_states[0]): (B, T, H). */
+    NDArray embed(EncoderInput in, boolean training) {
         NDArray ids = in.inputIds(); // (B, T)
-        NDManager m = ids.getManager();
-        int t = (int) ids.getShape().get(1);
+        NDArray mask = in.attentionMask().toType(DataType.FLOAT32, false); // (B, T)
+        NDArray positions = ids.getManager().arange(0, (int) ids.getShape().get(1), 1, DataType.INT64); // (T)
+        return embeddings.forward(ids, positions, in.tokenTypeIds(), mask, in.embeddingGradients(), training); // (B, T, H)
+    }
+
+    /** What every layer's attention shares for this batch: the 2-D mask, δ, and the relative embeddings. */
+    RelativeContext relativeContext(EncoderInput in) {
+        NDManager m = in.inputIds().getManager();
+        int t = (int) in.inputIds().getShape().get(1);
         NDArray mask = in.attentionMask().toType(DataType.FLOAT32, false); // (B, T)
         long b = mask.getShape().get(0);
-        NDArray positions = m.arange(0, t, 1, DataType.INT64); // (T)
-        NDArray x = embeddings.forward(ids, positions, in.tokenTypeIds(), mask, in.embeddingGradients(), training); // (B, T, H)
-
         // DebertaV2Encoder.get_attention_mask: query i and key j both real.
         NDArray mask2d = mask.reshape(b, 1, t, 1).mul(mask.reshape(b, 1, 1, t)); // (B, 1, T, T)
         NDArray rel = null;
@@ -400,12 +425,13 @@ public final class DebertaV2 implements Encoder {
             rel = rel.expandDims(0); // (1, 2S, H)
         }
         NDArray bias = mask2d.neg().add(1f).mul(-Float.MAX_VALUE); // (B, 1, T, T); no gradient flows into the mask
-        RelativeContext ctx = new RelativeContext(mask2d, bias, RelativePositions.index(m, t, config, false),
+        return new RelativeContext(mask2d, bias, RelativePositions.index(m, t, config, false),
                 RelativePositions.index(m, t, config, true), rel);
-        for (Layer layer : layers) {
-            x = scoped(x, h -> layer.forward(h, ctx, training)); // (B, T, H)
-        }
-        return new EncoderOutput(x, pooler == null ? null : pooler.forward(x.get(":, 0, :"), training)); // (B, T, H), (B, H)
+    }
+
+    /** The layers, lowest first. */
+    List<Layer> layers() {
+        return layers;
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.finetune4j.config.DebertaV2Config;
 import org.finetune4j.lora.Lora;
+import org.finetune4j.models.DebertaInternals;
 import org.finetune4j.models.DebertaV2;
 import org.finetune4j.models.EncoderInput;
 import org.finetune4j.models.TransformerModel;
@@ -49,6 +50,14 @@ class DebertaParityTest {
             g.assertClose("logits", logits, TOL);
             // Every position, padded ones included: XSoftmax gives padded queries all-zero attention.
             g.assertClose("last_hidden_state", model.encode(in, false).lastHiddenState(), TOL);
+            // output_hidden_states and output_attentions (padded query rows of the attentions are all 0).
+            DebertaInternals.Trace trace = DebertaInternals.trace(model, in);
+            for (int i = 0; i < trace.hiddenStates().size(); i++) {
+                g.assertClose("hidden_states_" + i, trace.hiddenStates().get(i), TOL);
+            }
+            for (int i = 0; i < trace.attentions().size(); i++) {
+                g.assertClose("attentions_" + i, trace.attentions().get(i), TOL);
+            }
             NDArray labels = m.create(Golden.longs(g.inputs().get("labels")));
             float loss = Losses.crossEntropy(logits, labels, null, 0).getFloat();
             g.assertClose("loss", Golden.f32(g.json().get("loss")), loss, TOL);
