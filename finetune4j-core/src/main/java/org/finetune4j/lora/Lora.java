@@ -105,7 +105,9 @@ public final class Lora {
         for (Linear l : model.encoder().linears()) {
             String n = l.name();
             Matcher m = Pattern.compile(".*\\.(?:layer)\\.\\d+\\.(.*)").matcher(n);
-            names.add(m.matches() ? m.group(1) : n.substring(model.encoder().prefix().length()));
+            // DeBERTa's ContextPooler ("pooler.dense") sits outside its encoder's prefix ("deberta.").
+            String prefix = model.encoder().prefix();
+            names.add(m.matches() ? m.group(1) : n.startsWith(prefix) ? n.substring(prefix.length()) : n);
         }
         return names;
     }

@@ -92,7 +92,7 @@ public final class DebertaV2 implements Encoder {
          * make_log_bucket_position for one relative position r: exact within ±mid (mid = bucketSize / 2),
          * beyond it sign(r) · (ceil(ln(|r| / mid) / ln((M − 1) / mid) · (mid − 1)) + mid). In float32 as
          * torch computes it, both logarithms from the same function: at |r| = M − 1 the ratio is exactly 1,
-         * and mixing precisions there gives ±(mid + 1) instead of ±mid (golden README, deberta-v2-seqcls;
+         * and mixing precisions there gives ±2·mid instead of ±(2·mid − 1) (golden README, deberta-v2-seqcls;
          * DebertaParityTest checks the tables of (8, 64) and deberta-v3-base's (256, 512)).
          */
         static int logBucket(int r, int bucketSize, int maxPosition) {

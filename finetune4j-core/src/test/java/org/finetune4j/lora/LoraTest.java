@@ -235,6 +235,8 @@ class LoraTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> Lora.inject(model, LoraConfig.of(4, 8, 0, List.of("query", "value")), 1));
             assertTrue(e.getMessage().contains("--lora-target-modules query_proj,value_proj"), e.getMessage());
+            assertTrue(e.getMessage().contains("attention.self.query_proj") && e.getMessage().contains(", pooler.dense"),
+                    e.getMessage());
             float[] before = model.logits(input(m, model), false).toFloatArray();
             Lora lora = Lora.inject(model, LoraConfig.of(4, 8, 0, LoraConfig.queryValueTargets("deberta-v2")), 3);
             assertEquals(4, lora.layers().size(), "query_proj and value_proj of 2 layers");
