@@ -56,6 +56,9 @@ public record DebertaV2Config(
             throw new CheckpointException("config: pad_token_id " + padTokenId + " is outside the vocabulary of "
                     + vocabSize + ". Fix config.json.");
         }
+        if (typeVocabSize < 0) {
+            throw new CheckpointException("config: type_vocab_size " + typeVocabSize + " is negative. Fix config.json.");
+        }
         for (String t : posAttType) {
             if (!POS_ATT_TYPES.contains(t)) {
                 throw new CheckpointException("config: pos_att_type entry \"" + t + "\" is unknown; DeBERTa-v2 knows c2p and p2c."
@@ -81,11 +84,9 @@ public record DebertaV2Config(
 
     static DebertaV2Config read(ObjectNode node, String where) {
         JsonFields f = new JsonFields(node, where);
-        for (String unsupported : List.of("conv_kernel_size")) {
-            if (f.intValue(unsupported, 0) > 0) {
-                throw new CheckpointException(where + ": " + unsupported + " > 0 (the ConvLayer of deberta-v2-xlarge/xxlarge)"
-                        + " is not supported; use a DeBERTa-v3 checkpoint.");
-            }
+        if (f.intValue("conv_kernel_size", 0) > 0) {
+            throw new CheckpointException(where + ": conv_kernel_size > 0 (the ConvLayer of deberta-v2-xlarge/xxlarge)"
+                    + " is not supported; use a DeBERTa-v3 checkpoint.");
         }
         int hidden = f.positiveInt("hidden_size", 1536);
         int heads = f.positiveInt("num_attention_heads", 24);

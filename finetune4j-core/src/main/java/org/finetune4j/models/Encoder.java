@@ -26,7 +26,7 @@ public interface Encoder {
      */
     default NDArray pooler(NDArray firstToken, boolean training) {
         throw new IllegalStateException(config().modelType() + " encoder at \"" + prefix()
-                + "\" has no pooler; build it with one (BERT only) or pool with cls or mean");
+                + "\" has no pooler; build it with one (BERT, DeBERTa-v2) or pool with cls or mean");
     }
 
     /** Every linear layer of the encoder, by module path (the targets LoRA can wrap). */
