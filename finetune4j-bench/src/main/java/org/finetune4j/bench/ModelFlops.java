@@ -1,6 +1,7 @@
 package org.finetune4j.bench;
 
 import org.finetune4j.config.BertConfig;
+import org.finetune4j.config.DebertaV2Config;
 import org.finetune4j.config.DistilBertConfig;
 import org.finetune4j.config.ElectraConfig;
 import org.finetune4j.config.EncoderConfig;
@@ -37,7 +38,7 @@ public final class ModelFlops {
     public static ModelFlops of(EncoderConfig c) {
         int intermediate = c instanceof BertConfig b ? b.intermediateSize()
                 : c instanceof ElectraConfig e ? e.intermediateSize() // its E -> H projection is an embedding cost, left out
-                : ((DistilBertConfig) c).hiddenDim();
+                : c instanceof DebertaV2Config d ? d.intermediateSize() : ((DistilBertConfig) c).hiddenDim();
         return new ModelFlops(c.hiddenSize(), intermediate, c.numLayers());
     }
 

@@ -3,8 +3,8 @@ package org.finetune4j.config;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /** The encoder part of a config.json, one record per architecture, with Hugging Face field names. */
-public sealed interface EncoderConfig permits BertConfig, DistilBertConfig, ElectraConfig {
-    /** transformers' model_type: "bert", "distilbert", "roberta", "xlm-roberta", "electra". */
+public sealed interface EncoderConfig permits BertConfig, DistilBertConfig, ElectraConfig, DebertaV2Config {
+    /** transformers' model_type: "bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2". */
     String modelType();
 
     int vocabSize();

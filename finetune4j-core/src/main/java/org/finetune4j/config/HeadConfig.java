@@ -46,6 +46,9 @@ public record HeadConfig(String type, Pooling pooling, int hiddenSize, String ac
             case "distilbert" -> new HeadConfig("mlp", Pooling.CLS, enc.hiddenSize(), "relu", enc.classifierDropout());
             case "roberta", "xlm-roberta" -> new HeadConfig("roberta", Pooling.CLS, enc.hiddenSize(), "tanh", enc.classifierDropout());
             case "electra" -> new HeadConfig("electra", Pooling.CLS, enc.hiddenSize(), "gelu", enc.classifierDropout());
+            // DebertaV2ForSequenceClassification: ContextPooler (the encoder's pooler here) -> dropout -> classifier.
+            case "deberta-v2" -> new HeadConfig("linear", Pooling.POOLER, 0, ((DebertaV2Config) enc).poolerHiddenAct(),
+                    enc.classifierDropout());
             default -> throw new IllegalArgumentException(enc.modelType());
         };
     }

@@ -38,9 +38,12 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
         Double decisionThreshold, Map<String, String> notes, ObjectNode preprocessing, ObjectNode extra) {
 
     public static final String FILE = "config.json";
-    public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert", "distilbert", "roberta", "xlm-roberta", "electra");
+    public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert", "distilbert", "roberta", "xlm-roberta", "electra",
+            "deberta-v2");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final String OURS = "finetune4j";
+    /** Architectures whose classifier has a pooler: BertPooler, DeBERTa's ContextPooler. */
+    private static final Set<String> HAS_POOLER = Set.of("bert", "deberta-v2");
 
     public ModelConfig {
         labels = List.copyOf(labels);
@@ -50,8 +53,8 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
         if (head != null && labels.isEmpty()) {
             throw new IllegalArgumentException("a classification head needs at least one label");
         }
-        if (head != null && head.pooling() == Pooling.POOLER && !encoder.modelType().equals("bert")) {
-            throw new IllegalArgumentException("pooling \"pooler\" needs a BERT encoder; " + encoder.modelType()
+        if (head != null && head.pooling() == Pooling.POOLER && !HAS_POOLER.contains(encoder.modelType())) {
+            throw new IllegalArgumentException("pooling \"pooler\" needs a BERT or DeBERTa-v2 encoder; " + encoder.modelType()
                     + " has no pooler: use cls or mean");
         }
         if (decisionThreshold != null && (labels.size() != 2 || problemType != ProblemType.SINGLE_LABEL)) {
@@ -98,6 +101,7 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
             case "roberta" -> "Roberta";
             case "xlm-roberta" -> "XLMRoberta";
             case "electra" -> "Electra";
+            case "deberta-v2" -> "DebertaV2";
             default -> throw new IllegalStateException(encoder.modelType());
         };
         return base + (isClassifier() ? "ForSequenceClassification" : "Model");
@@ -145,6 +149,7 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
             case "bert", "roberta", "xlm-roberta" -> BertConfig.read(node, where, modelType);
             case "electra" -> ElectraConfig.read(node, where);
             case "distilbert" -> DistilBertConfig.read(node, where);
+            case "deberta-v2" -> DebertaV2Config.read(node, where);
             default -> throw new IllegalStateException();
         };
         List<String> labels = readLabels(node, where);

@@ -89,9 +89,16 @@ public final class Lora {
         if (!unmatched.isEmpty() || out.isEmpty()) {
             throw new IllegalArgumentException("LoRA target modules " + (unmatched.isEmpty() ? config.targetModules() : unmatched)
                     + " match no linear layer of this " + model.config().encoder().modelType() + " model. Its linear modules are: "
-                    + linearModuleNames(model) + " (or use all-linear).");
+                    + linearModuleNames(model) + " (or use all-linear)." + queryValueHint(model));
         }
         return out;
+    }
+
+    private static String queryValueHint(TransformerModel model) {
+        String type = model.config().encoder().modelType();
+        List<String> qv = LoraConfig.queryValueTargets(type);
+        return qv.isEmpty() ? "" : " Its query and value projections are " + String.join(",", qv)
+                + ": pass --lora-target-modules " + String.join(",", qv) + ".";
     }
 
     /** The distinct target names a user can give: each linear module's path below its layer index. */
@@ -100,7 +107,9 @@ public final class Lora {
         for (Linear l : model.encoder().linears()) {
             String n = l.name();
             Matcher m = Pattern.compile(".*\\.(?:layer)\\.\\d+\\.(.*)").matcher(n);
-            names.add(m.matches() ? m.group(1) : n.substring(model.encoder().prefix().length()));
+            // DeBERTa's ContextPooler ("pooler.dense") sits outside its encoder's prefix ("deberta.").
+            String prefix = model.encoder().prefix();
+            names.add(m.matches() ? m.group(1) : n.startsWith(prefix) ? n.substring(prefix.length()) : n);
         }
         return names;
     }

@@ -72,6 +72,21 @@ public record LoraConfig(int r, double loraAlpha, double loraDropout, List<Strin
      */
     public static final LoraConfig DEFAULTS = of(16, 32, 0.05, List.of("query", "value"));
 
+    /**
+     * The names of an architecture's query and value projections, the LoRA paper's targets: what
+     * PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING gives where it lists the architecture
+     * (bert, roberta: query, value; deberta-v2: query_proj, value_proj), and DistilBERT's q_lin, v_lin.
+     * Empty for an architecture without an entry.
+     */
+    public static List<String> queryValueTargets(String modelType) {
+        return switch (modelType) {
+            case "bert", "roberta" -> List.of("query", "value");
+            case "distilbert" -> List.of("q_lin", "v_lin");
+            case "deberta-v2" -> List.of("query_proj", "value_proj");
+            default -> List.of();
+        };
+    }
+
     public double scale() {
         return useRslora ? loraAlpha / Math.sqrt(r) : loraAlpha / r;
     }

@@ -26,7 +26,7 @@ public interface Encoder {
      */
     default NDArray pooler(NDArray firstToken, boolean training) {
         throw new IllegalStateException(config().modelType() + " encoder at \"" + prefix()
-                + "\" has no pooler; build it with one (BERT only) or pool with cls or mean");
+                + "\" has no pooler; build it with one (BERT, DeBERTa-v2) or pool with cls or mean");
     }
 
     /** Every linear layer of the encoder, by module path (the targets LoRA can wrap). */
@@ -37,6 +37,11 @@ public interface Encoder {
 
     /** The prefix of this encoder's own parameter names: {@link #basePrefix()} inside a classifier, "" alone. */
     String prefix();
+
+    /** The parameter-name prefix of the pooler: "bert.pooler."; DeBERTa's ContextPooler is a top-level "pooler.". */
+    default String poolerPrefix() {
+        return prefix() + "pooler.";
+    }
 
     /** The parameter-name prefix of layer i (0 = lowest), e.g. "bert.encoder.layer.3.". */
     String layerPrefix(int i);

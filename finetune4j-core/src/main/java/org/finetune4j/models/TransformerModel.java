@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.finetune4j.config.BertConfig;
+import org.finetune4j.config.DebertaV2Config;
 import org.finetune4j.config.DistilBertConfig;
 import org.finetune4j.config.ElectraConfig;
 import org.finetune4j.config.ModelConfig;
@@ -52,6 +53,9 @@ public final class TransformerModel implements AutoCloseable {
                 case "distilbert" -> new DistilBert(store, prefix, (DistilBertConfig) config.encoder());
                 case "roberta", "xlm-roberta" -> new Roberta(store, prefix, (BertConfig) config.encoder());
                 case "electra" -> new Electra(store, prefix, (ElectraConfig) config.encoder());
+                // DebertaV2Model has no pooler: only the classifier has its ContextPooler.
+                case "deberta-v2" -> new DebertaV2(store, prefix, (DebertaV2Config) config.encoder(),
+                        config.isClassifier() && config.head().pooling() == Pooling.POOLER);
                 default -> throw new IllegalStateException(config.encoder().modelType());
             };
             Heads.Head head = config.isClassifier() ? Heads.create(store, config.head(), config.encoder().hiddenSize(),
@@ -111,7 +115,7 @@ public final class TransformerModel implements AutoCloseable {
                 storedHeadPrefixes.addAll(Set.of("classifier.", "pre_classifier."));
             }
             if (!filePooler) {
-                mayBeNew.add(model.encoder.prefix() + "pooler.");
+                mayBeNew.add(model.encoder.poolerPrefix());
             }
             LoadOptions options = new LoadOptions(mayBeNew,
                     k -> model.encoder.isIgnorableKey(k) || storedHeadPrefixes.stream().anyMatch(k::startsWith), strict);
@@ -161,6 +165,7 @@ public final class TransformerModel implements AutoCloseable {
             case "distilbert" -> "distilbert.";
             case "roberta", "xlm-roberta" -> "roberta."; // XLMRobertaForSequenceClassification's too
             case "electra" -> "electra.";
+            case "deberta-v2" -> "deberta.";
             default -> throw new IllegalArgumentException(modelType);
         };
     }

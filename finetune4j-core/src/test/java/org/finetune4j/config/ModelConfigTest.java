@@ -127,4 +127,45 @@ class ModelConfigTest {
                 () -> ModelConfig.parse("{\"model_type\": \"bert\", \"problem_type\": \"regression\"}", "m"));
         assertTrue(e.getMessage().contains("regression is not a classification task"), e.getMessage());
     }
+    /** microsoft/deberta-v3-base's config.json as published on the Hub (pos_att_type as a "|" string). */
+    private static final String DEBERTA_V3_BASE = """
+            {"model_type": "deberta-v2", "attention_probs_dropout_prob": 0.1, "hidden_act": "gelu",
+             "hidden_dropout_prob": 0.1, "hidden_size": 768, "initializer_range": 0.02, "intermediate_size": 3072,
+             "max_position_embeddings": 512, "relative_attention": true, "position_buckets": 256,
+             "norm_rel_ebd": "layer_norm", "share_att_key": true, "pos_att_type": "p2c|c2p", "layer_norm_eps": 1e-7,
+             "max_relative_positions": -1, "position_biased_input": false, "num_attention_heads": 12,
+             "num_hidden_layers": 12, "type_vocab_size": 0, "vocab_size": 128100}
+            """;
+
+    @Test
+    void debertaV3ConfigReadsAsTransformersReadsItAndRoundTrips() throws Exception {
+        ModelConfig c = ModelConfig.parse(DEBERTA_V3_BASE, "deberta-v3-base/config.json");
+        DebertaV2Config d = (DebertaV2Config) c.encoder();
+        assertFalse(c.isClassifier());
+        assertEquals(List.of("p2c", "c2p"), d.posAttType());
+        assertEquals(512, d.maxRelativePositions(), "-1 means max_position_embeddings");
+        assertEquals(256, d.attentionSpan());
+        assertEquals(768, d.poolerHiddenSize(), "absent: hidden_size");
+        assertEquals(0.1, d.classifierDropout(), "no cls_dropout: hidden_dropout_prob");
+        assertFalse(d.usesTokenTypes());
+        ModelConfig clf = c.withClassifier(List.of("a", "b"), ProblemType.SINGLE_LABEL, HeadConfig.standard(d));
+        assertEquals(new HeadConfig("linear", Pooling.POOLER, 0, "gelu", 0.1), clf.head());
+        JsonNode written = JSON.readTree(clf.toJson());
+        assertEquals("DebertaV2ForSequenceClassification", written.get("architectures").get(0).asText());
+        ModelConfig back = ModelConfig.parse(clf.toJson(), "written");
+        assertEquals(clf.encoder(), back.encoder());
+        assertEquals(clf.head(), back.head());
+        assertTrue(back.hasStandardHead());
+
+        // A sparse config takes DebertaV2Config's own defaults, which are not DeBERTa-v3's.
+        DebertaV2Config sparse = (DebertaV2Config) ModelConfig.parse("{\"model_type\": \"deberta-v2\"}", "x").encoder();
+        assertFalse(sparse.relativeAttention());
+        assertTrue(sparse.positionBiasedInput());
+        assertEquals(-1, sparse.positionBuckets());
+        assertEquals("none", sparse.normRelEbd());
+
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> ModelConfig.parse("{\"model_type\": \"deberta-v2\", \"conv_kernel_size\": 3}", "xlarge/config.json"));
+        assertTrue(e.getMessage().contains("xlarge/config.json") && e.getMessage().contains("conv_kernel_size"), e.getMessage());
+    }
 }

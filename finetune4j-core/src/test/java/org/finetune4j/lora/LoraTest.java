@@ -224,4 +224,29 @@ class LoraTest {
             assertTrue(c.getMessage().contains("does not have"), c.getMessage());
         }
     }
+    /**
+     * DeBERTa-v2: BERT's target names match nothing and the error names its own (query_proj, value_proj);
+     * with those, a fresh adapter is a no-op, and a trained one gives the same logits wrapped and merged:
+     * with share_att_key the wrapped query_proj also projects the relative embeddings (p2c), which the
+     * merged weight does by itself (golden/peft-lora-deberta checks it against PEFT).
+     */
+    @Test
+    void debertaTargetsItsQueryAndValueProjections() {
+        try (NDManager m = TINY.manager().newSubManager(); TransformerModel model = classifier(TinyModels.deberta(), 1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Lora.inject(model, LoraConfig.of(4, 8, 0, List.of("query", "value")), 1));
+            assertTrue(e.getMessage().contains("--lora-target-modules query_proj,value_proj"), e.getMessage());
+            assertTrue(e.getMessage().contains("attention.self.query_proj") && e.getMessage().contains(", pooler.dense"),
+                    e.getMessage());
+            float[] before = model.logits(input(m, model), false).toFloatArray();
+            Lora lora = Lora.inject(model, LoraConfig.of(4, 8, 0, LoraConfig.queryValueTargets("deberta-v2")), 3);
+            assertEquals(4, lora.layers().size(), "query_proj and value_proj of 2 layers");
+            assertArrayEquals(before, model.logits(input(m, model), false).toFloatArray(), 0f);
+            perturbB(lora, 5);
+            NDArray wrapped = model.logits(input(m, model), false);
+            assertTrue(TestBatches.maxAbsDiff(wrapped, m.create(before, wrapped.getShape())) > 1e-4, "the adapter changes the output");
+            lora.merge();
+            assertTrue(TestBatches.maxAbsDiff(wrapped, model.logits(input(m, model), false)) < 1e-5, "merged equals wrapped");
+        }
+    }
 }

@@ -43,6 +43,11 @@ class ArchitecturesTest {
         return TinyModels.classifier(TinyModels.of(type), List.of("neg", "pos", "neutral"));
     }
 
+    /** The encoder's key prefix inside the classifier. */
+    static String base(String type) {
+        return type.equals("deberta-v2") ? "deberta." : type + ".";
+    }
+
     private static List<String> layerKeys(String p, String... names) {
         List<String> out = new ArrayList<>();
         for (String n : names) {
@@ -94,13 +99,25 @@ class ArchitecturesTest {
                 }
                 k.addAll(layerKeys("", "pre_classifier", "classifier"));
             }
+            case "deberta-v2" -> {
+                k.addAll(List.of("deberta.embeddings.word_embeddings.weight", "deberta.embeddings.LayerNorm.weight",
+                        "deberta.embeddings.LayerNorm.bias", "deberta.encoder.rel_embeddings.weight",
+                        "deberta.encoder.LayerNorm.weight", "deberta.encoder.LayerNorm.bias"));
+                for (int i = 0; i < 2; i++) {
+                    k.addAll(layerKeys("deberta.encoder.layer." + i + ".", "attention.self.query_proj", "attention.self.key_proj",
+                            "attention.self.value_proj", "attention.output.dense", "attention.output.LayerNorm",
+                            "intermediate.dense", "output.dense", "output.LayerNorm"));
+                }
+                k.addAll(layerKeys("pooler.", "dense"));
+                k.addAll(layerKeys("", "classifier"));
+            }
             default -> throw new IllegalArgumentException(type);
         }
         return k;
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2"})
     void parameterNamesAreTheTransformersStateDictKeys(String type) {
         try (TransformerModel m = TINY.random(classifier(type), 1)) {
             assertEquals(new java.util.TreeSet<>(expectedKeys(type)), new java.util.TreeSet<>(m.parameters().params().keySet()));
@@ -117,7 +134,7 @@ class ArchitecturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2"})
     void saveLoadRoundTripIsBitIdentical(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager();
@@ -140,7 +157,7 @@ class ArchitecturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2"})
     void paddingDoesNotChangeRealTokenOutputs(String type) {
         ModelConfig cfg = classifier(type);
         int pad = cfg.encoder().padTokenId();
@@ -165,7 +182,7 @@ class ArchitecturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2"})
     void dropoutOnlyWhileTraining(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager();
@@ -183,7 +200,7 @@ class ArchitecturesTest {
 
     /** No op on a parameter may attach its result to the long-lived parameter memory (DJL-NOTES.md). */
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2"})
     void forwardAndBackwardLeaveNoArraysInParameterMemory(String type) {
         ModelConfig cfg = classifier(type);
         try (TransformerModel m = TINY.random(cfg, 5)) {
@@ -207,7 +224,7 @@ class ArchitecturesTest {
      * else the pooled features. The rest, from the cache, gives the logits of the whole model, bit for bit.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2"})
     void logitsFromCachedFeaturesAreTheModelsLogits(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager(); TransformerModel m = TINY.random(cfg, 3)) {
@@ -218,11 +235,39 @@ class ArchitecturesTest {
                 assertArrayEquals(logits, m.logitsFromCached(cached, poolerTrains, false).toFloatArray(),
                         type + ", pooler trains: " + poolerTrains);
             }
-            assertEquals(type.equals("bert"), m.usesPooler());
+            assertEquals(type.equals("bert") || type.equals("deberta-v2"), m.usesPooler());
             if (!m.usesPooler()) {
                 IllegalStateException e = assertThrows(IllegalStateException.class,
                         () -> m.encoder().pooler(batch.zeros(new ai.djl.ndarray.types.Shape(1, cfg.encoder().hiddenSize())), false));
                 assertTrue(e.getMessage().contains("has no pooler"), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * The DeBERTa-v2 layouts the golden fixtures do not hold: no relative attention at all (the class
+     * default), c2p alone with its own pos_key_proj, and unbucketed with absolute positions and token
+     * types. Each gives every real token the same state however much padding follows.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "c2p", "v2"})
+    void debertaLayoutsArePaddingInvariant(String layout) {
+        org.finetune4j.config.DebertaV2Config t = TinyModels.deberta();
+        org.finetune4j.config.DebertaV2Config c = new org.finetune4j.config.DebertaV2Config(t.vocabSize(), 32, 2, 4, 37, "gelu",
+                0.1, 0.1, 64, layout.equals("v2") ? 2 : 0, 0.02, 1e-7, 0, !layout.equals("none"), -1,
+                layout.equals("v2") ? -1 : 8, layout.equals("c2p") ? List.of("c2p") : List.of("p2c", "c2p"),
+                layout.equals("v2") ? "none" : "layer_norm", false, layout.equals("v2"), 32, 0, "gelu", null);
+        ModelConfig cfg = TinyModels.classifier(c, List.of("a", "b"));
+        try (NDManager batch = TINY.manager().newSubManager(); TransformerModel m = TINY.random(cfg, 3)) {
+            boolean ownKey = m.parameters().params().containsKey("deberta.encoder.layer.0.attention.self.pos_key_proj.weight");
+            assertEquals(!layout.equals("none"), ownKey, "pos_key_proj exists exactly with c2p and no shared key");
+            assertEquals(layout.equals("v2"), m.parameters().params().containsKey("deberta.embeddings.position_embeddings.weight"));
+            int[] len = TestBatches.lengths(TINY.tokenizer(), TEXTS);
+            NDArray a = m.encode(TestBatches.encode(batch, TINY.tokenizer(), TEXTS, 0, 0), false).lastHiddenState();
+            NDArray b = m.encode(TestBatches.encode(batch, TINY.tokenizer(), TEXTS, 0, 40), false).lastHiddenState();
+            for (int i = 0; i < TEXTS.size(); i++) {
+                double d = TestBatches.maxAbsDiff(a.get(i + ", :" + len[i] + ", :"), b.get(i + ", :" + len[i] + ", :"));
+                assertTrue(d <= 1e-5, layout + " row " + i + ": " + d);
             }
         }
     }

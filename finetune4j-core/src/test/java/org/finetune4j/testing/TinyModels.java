@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import org.finetune4j.config.BertConfig;
+import org.finetune4j.config.DebertaV2Config;
 import org.finetune4j.config.DistilBertConfig;
 import org.finetune4j.config.ElectraConfig;
 import org.finetune4j.config.EncoderConfig;
@@ -57,6 +58,11 @@ public final class TinyModels {
         return ElectraConfig.tiny(VOCAB);
     }
 
+    /** A DeBERTa-v3 layout (8 log buckets, shared attention key), on the same vocabulary so the same tokenizer works. */
+    public static DebertaV2Config deberta() {
+        return DebertaV2Config.tiny(VOCAB);
+    }
+
     public static EncoderConfig of(String modelType) {
         return switch (modelType) {
             case "bert" -> bert();
@@ -64,6 +70,7 @@ public final class TinyModels {
             case "roberta" -> roberta();
             case "xlm-roberta" -> xlmRoberta();
             case "electra" -> electra();
+            case "deberta-v2" -> deberta();
             default -> throw new IllegalArgumentException(modelType);
         };
     }
