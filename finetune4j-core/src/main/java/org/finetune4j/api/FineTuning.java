@@ -409,7 +409,8 @@ public final class FineTuning {
         }
         Map<String, Object> facts = facts(spec, encoded, built, result, started);
         RunArtifacts.writeJson(out.resolve("run_config.json"), RunArtifacts.runConfig(spec, modelDir, head, data, facts));
-        RunArtifacts.writeReport(out, spec, data, result, ev.validationMetrics(), ev.validation(), facts, spec.training());
+        RunArtifacts.writeReport(out, spec, data, result, ev.validationMetrics(), ev.testMetrics(), ev.validation(), facts,
+                spec.training());
         log.accept("model written to " + out);
         return new RunResult(out, ev.validationMetrics(), ev.testMetrics(),
                 ev.validation() == null ? null : ev.validation().report(), ev.test() == null ? null : ev.test().report(), facts);
