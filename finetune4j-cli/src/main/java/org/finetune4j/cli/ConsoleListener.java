@@ -116,7 +116,7 @@ final class ConsoleListener implements TrainerListener {
         }
         if (!terminal) {
             if (plainEval == null) {
-                plainEval = new PlainProgress(inferenceTask, "batches", total, false);
+                plainEval = new PlainProgress(inferenceTask, "examples", total, false);
             }
             plainEval.update(done, "");
             if (done >= total) {

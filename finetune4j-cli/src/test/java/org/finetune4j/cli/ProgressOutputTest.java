@@ -68,7 +68,7 @@ class ProgressOutputTest {
         });
         assertFalse(err.contains("\r"), err);
         assertEquals(1, err.lines().count(), err);
-        assertTrue(err.startsWith("predict 100% 3/3 batches, 0:00:00 elapsed"), err);
+        assertTrue(err.startsWith("predict 100% 3/3 examples, 0:00:00 elapsed"), err);
     }
 
     @Test
