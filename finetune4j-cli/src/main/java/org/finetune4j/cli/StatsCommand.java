@@ -1,9 +1,12 @@
 package org.finetune4j.cli;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.finetune4j.api.DataSummary;
 import org.finetune4j.api.ModelLocator;
+import org.finetune4j.data.DataReader;
+import org.finetune4j.data.ReadOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,7 +36,20 @@ final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        DataSummary s = DataSummary.describe(data, read.toReadOptions(!unlabelled), cleaning.toCleaner(),
+        boolean labelled = !unlabelled;
+        if (labelled) {
+            // A file without the label column (a test file, texts to predict) is described without labels:
+            // its text statistics are what stats is for, and the note says why there is no class balance.
+            ReadOptions withLabels = read.toReadOptions(true);
+            List<String> columns = DataReader.columns(data, withLabels);
+            if (!columns.isEmpty() && !columns.contains(withLabels.labelColumn())) {
+                labelled = false;
+                System.err.println(data + ": no label column '" + withLabels.labelColumn() + "' (the columns are "
+                        + String.join(", ", columns) + "): describing the texts without labels. Name the label column with"
+                        + " --label-column, or pass --unlabelled to skip this note.");
+            }
+        }
+        DataSummary s = DataSummary.describe(data, read.toReadOptions(labelled), cleaning.toCleaner(),
                 ModelLocator.resolve(model));
         System.out.print(json ? Reports.json(s.toMap()) + "\n" : s.toText());
         return 0;

@@ -70,10 +70,12 @@ final class TrainingOptions {
     @Option(names = "--eval-steps")
     long evalSteps;
 
-    @Option(names = "--logging-steps")
-    long loggingSteps;
+    @Option(names = "--logging-steps", description = "Log the training loss every N steps (default: min(50, total steps / 20),"
+            + " at least 20 points on a short run).")
+    Long loggingSteps;
 
-    @Option(names = "--save-total-limit", description = "Keep at most this many checkpoints (the best is always kept).")
+    @Option(names = "--save-total-limit", description = "Keep at most this many checkpoints, counting the best, which is"
+            + " always kept (as in transformers); 0 keeps every checkpoint.")
     Integer saveTotalLimit;
 
     @Option(names = "--metric-for-best-model", description = "loss, accuracy, f1, macro_f1, ...")
@@ -104,12 +106,16 @@ final class TrainingOptions {
     PrecisionOption precision = new PrecisionOption();
 
     TrainingConfig toConfig(String strategy) {
-        return TrainingConfig.builder().strategy(strategy).frozenLayers(step.frozenLayers).maxLength(step.maxLength)
+        TrainingConfig.Builder b = TrainingConfig.builder();
+        if (loggingSteps != null) {
+            b.loggingSteps(loggingSteps); // unset: TrainingConfig chooses from the run's length
+        }
+        return b.strategy(strategy).frozenLayers(step.frozenLayers).maxLength(step.maxLength)
                 .groupByLength(groupByLength).epochs(epochs).batchSize(step.batchSize).evalBatchSize(evalBatchSize)
                 .gradientAccumulationSteps(accumulation).learningRate(learningRate).weightDecay(weightDecay)
                 .lrSchedulerType(scheduler).warmupRatio(warmupRatio).warmupSteps(warmupSteps).maxGradNorm(maxGradNorm)
                 .labelSmoothing(labelSmoothing).classWeights(classWeights).evalStrategy(evalStrategy).evalSteps(evalSteps)
-                .loggingSteps(loggingSteps).saveTotalLimit(saveTotalLimit).loadBestModelAtEnd(loadBest)
+                .saveTotalLimit(saveTotalLimit != null && saveTotalLimit == 0 ? null : saveTotalLimit).loadBestModelAtEnd(loadBest)
                 .metricForBestModel(bestMetric).earlyStopping(patience, patienceThreshold).tuneThreshold(tuneThreshold)
                 .seed(step.seed).build();
     }

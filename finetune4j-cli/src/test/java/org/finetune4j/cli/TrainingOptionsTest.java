@@ -66,7 +66,7 @@ class TrainingOptionsTest {
         TrainingConfig other = TrainingConfig.builder().strategy("lora").frozenLayers(1).maxLength(64).groupByLength(false)
                 .epochs(2).batchSize(4).evalBatchSize(8).gradientAccumulationSteps(2).learningRate(1e-3).weightDecay(0.01)
                 .maxGradNorm(0.5).lrSchedulerType("cosine").warmupRatio(0.1).warmupSteps(5).labelSmoothing(0.1)
-                .classWeights("balanced").evalStrategy("steps").evalSteps(3).loggingSteps(7).saveTotalLimit(2)
+                .classWeights("balanced").evalStrategy("steps").evalSteps(3).loggingSteps(7).saveTotalLimit(3)
                 .loadBestModelAtEnd(false).metricForBestModel("f1").earlyStopping(2, 0.01).tuneThreshold(true).seed(7).build();
         LoraConfig otherLora = new LoraConfig(4, 8, 0.1, List.of("q_lin", "v_lin"), List.of(0, 1),
                 LoraConfig.DEFAULTS.modulesToSave(), "all", true, null);
@@ -89,6 +89,18 @@ class TrainingOptionsTest {
         assertFalse(c.loadBestModelAtEnd());
         assertTrue(c.tuneThreshold());
         assertTrue(cmd.training.lora.toConfig().useRslora());
+    }
+
+    @Test
+    void loggingStepsFollowTheRunUnlessSetAndASaveLimitOfZeroKeepsEveryCheckpoint() {
+        TrainCommand unset = train(null);
+        TrainingConfig c = unset.training.toConfig(unset.strategy);
+        assertNull(c.loggingSteps(), "chosen from the run's length (TrainingConfig.loggingStepsFor)");
+        assertEquals(Integer.valueOf(2), c.saveTotalLimit());
+        TrainCommand set = train(null, "--logging-steps", "5", "--save-total-limit", "0");
+        TrainingConfig s = set.training.toConfig(set.strategy);
+        assertEquals(Long.valueOf(5), s.loggingSteps());
+        assertNull(s.saveTotalLimit(), "0: no limit, as transformers reads save_total_limit <= 0");
     }
 
     @Test

@@ -18,6 +18,7 @@ import org.finetune4j.config.Pooling;
 import org.finetune4j.config.ProblemType;
 import org.finetune4j.data.Batches;
 import org.finetune4j.data.DataReader;
+import org.finetune4j.data.DataException;
 import org.finetune4j.data.Dataset;
 import org.finetune4j.data.Deduplicator;
 import org.finetune4j.data.EncodedDataset;
@@ -167,7 +168,9 @@ public final class FineTuning {
         Dataset validation = d.validation() == null ? null : readClean(d.validation(), d, log, false);
         Dataset test = d.test() == null ? null : readClean(d.test(), d, log, false);
         if (d.split() != null) {
+            int rows = train.size();
             List<Dataset> parts = Splits.stratified(train, d.split(), seed);
+            checkNoPartEmpty(d, rows, parts);
             train = parts.get(0);
             validation = parts.get(1);
             if (parts.size() == 3) {
@@ -185,6 +188,29 @@ public final class FineTuning {
         }
         log.accept("labels: " + labels.names() + " — train class counts " + train.labelCounts());
         return new Prepared(train, validation, test, labels);
+    }
+
+    /**
+     * A split of too few rows leaves a part empty, and an empty training set used to surface later as "no
+     * example has a label" although the file had labels (CliBehaviourTest.aOneRowFileSaysItIsTooSmallToSplit).
+     */
+    private static void checkNoPartEmpty(DataSpec d, int rows, List<Dataset> parts) {
+        List<String> names = List.of("training", "validation", "test");
+        StringBuilder sizes = new StringBuilder();
+        String empty = null;
+        for (int i = 0; i < parts.size(); i++) {
+            sizes.append(i == 0 ? "" : ", ").append(names.get(i)).append(' ').append(parts.get(i).size());
+            if (parts.get(i).size() == 0 && empty == null) {
+                empty = names.get(i);
+            }
+        }
+        if (empty != null) {
+            String ratios = java.util.Arrays.stream(d.split()).mapToObj(r -> String.valueOf((float) r))
+                    .collect(java.util.stream.Collectors.joining(","));
+            throw new DataException(d.train() + ": " + rows + (rows == 1 ? " row is" : " rows are") + " too few for the split "
+                    + ratios + ": it leaves the " + empty + " set empty (" + sizes + "). Each part needs at least one row;"
+                    + " add rows, or give the validation data as a file of its own with --validation.");
+        }
     }
 
     private static Dataset readClean(Path file, DataSpec d, Consumer<String> log, boolean dedupe) {
@@ -211,8 +237,14 @@ public final class FineTuning {
     // The run
 
     public static RunResult run(Spec spec, TrainerListener listener) {
-        try (RunDirectory.Lock lock = RunDirectory.lock(spec.output())) { // one run at a time in a directory
-            return runLocked(spec, listener);
+        Path created = RunDirectory.firstMissing(spec.output()); // null when --output exists already
+        try {
+            try (RunDirectory.Lock lock = RunDirectory.lock(spec.output())) { // one run at a time in a directory
+                return runLocked(spec, listener);
+            }
+        } catch (RuntimeException | Error e) {
+            RunDirectory.removeIfUnused(spec.output(), created); // a run that failed early leaves no empty --output behind
+            throw e;
         }
     }
 
@@ -238,7 +270,7 @@ public final class FineTuning {
                 TextTokenizer tokenizer = TextTokenizer.load(modelDir, cfg.maxLength())) {
             tokenizer.checkCompatible(base.encoder().vocabSize(), modelDir.toString());
             Encoded encoded = encode(data, tokenizer, cfg, log);
-            try (Built built = buildModel(spec, modelDir, head, data, tokenizer, manager, log)) {
+            try (Built built = buildModel(spec, modelDir, head, data, tokenizer, manager, log, resume != null)) {
                 Examples trainEx = examples(built, encoded.train(), cfg, manager, listener);
                 Examples valEx = encoded.validation() == null ? null : examples(built, encoded.validation(), cfg, manager, listener);
                 float[] weights = classWeights(cfg, trainEx, data.labels().size(), spec.multiLabel());
@@ -287,8 +319,9 @@ public final class FineTuning {
         }
     }
 
+    /** @param resuming the weights come from a checkpoint next, so none stays newly initialized: no warning */
     static Built buildModel(Spec spec, Path modelDir, HeadConfig head, Prepared data, TextTokenizer tokenizer,
-            NDManager manager, Consumer<String> log) {
+            NDManager manager, Consumer<String> log, boolean resuming) {
         TrainingConfig cfg = spec.training();
         ProblemType problem = spec.multiLabel() ? ProblemType.MULTI_LABEL : ProblemType.SINGLE_LABEL;
         ObjectNode preprocessing = preprocessing(spec);
@@ -296,7 +329,7 @@ public final class FineTuning {
                 c -> c.withClassifier(data.labels().names(), problem, head).withPreprocessing(preprocessing), true, cfg.seed());
         TransformerModel model = loaded.model();
         try {
-            if (!loaded.report().missing().isEmpty()) {
+            if (!loaded.report().missing().isEmpty() && !resuming) {
                 log.accept(loaded.report().summary());
             }
             Set<String> newlyInitialized = new LinkedHashSet<>(loaded.report().missing());
@@ -409,7 +442,8 @@ public final class FineTuning {
         }
         Map<String, Object> facts = facts(spec, encoded, built, result, started);
         RunArtifacts.writeJson(out.resolve("run_config.json"), RunArtifacts.runConfig(spec, modelDir, head, data, facts));
-        RunArtifacts.writeReport(out, spec, data, result, ev.validationMetrics(), ev.validation(), facts, spec.training());
+        RunArtifacts.writeReport(out, spec, data, result, ev.validationMetrics(), ev.testMetrics(), ev.validation(), facts,
+                spec.training());
         log.accept("model written to " + out);
         return new RunResult(out, ev.validationMetrics(), ev.testMetrics(),
                 ev.validation() == null ? null : ev.validation().report(), ev.test() == null ? null : ev.test().report(), facts);

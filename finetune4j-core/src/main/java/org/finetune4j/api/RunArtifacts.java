@@ -83,13 +83,14 @@ final class RunArtifacts {
     }
 
     static void writeReport(Path out, FineTuning.Spec spec, FineTuning.Prepared data, Trainer.Result result, Map<String, Double> valMetrics,
-            FineTuning.Final fv, Map<String, Object> facts, TrainingConfig cfg) {
+            Map<String, Double> testMetrics, FineTuning.Final fv, Map<String, Object> facts, TrainingConfig cfg) {
         RunReport.Builder b = RunReport.builder("finetune4j run: " + spec.model() + ", " + cfg.strategy().id())
                 .modelId(spec.model()).strategy(cfg.strategy().id())
                 .dataset(spec.data().train().getFileName() + " (" + data.train().size() + " train"
                         + (data.validation() == null ? "" : ", " + data.validation().size() + " validation")
                         + (data.test() == null ? "" : ", " + data.test().size() + " test") + ")")
-                .logHistory(result.logHistory()).finalMetrics(valMetrics).labelNames(data.labels().names());
+                .logHistory(result.logHistory()).finalMetrics(valMetrics).testMetrics(testMetrics).labelNames(data.labels().names())
+                .trained(new RunReport.Trained(result.epochs(), result.globalStep(), bestStep(result, cfg)));
         Map<String, String> f = new LinkedHashMap<>();
         facts.forEach((k, v) -> f.put(k, v instanceof Double x ? String.format("%.4g", x) : String.valueOf(v)));
         b.facts(f);
@@ -115,6 +116,15 @@ final class RunArtifacts {
             b.classificationReport(fv.text());
         }
         ReportWriter.write(out, b.build());
+    }
+
+    /** The step whose weights were saved when the run ended with its best checkpoint, else null (the last step's). */
+    private static Long bestStep(Trainer.Result result, TrainingConfig cfg) {
+        if (!cfg.loadBestModelAtEnd() || result.bestCheckpoint() == null) {
+            return null;
+        }
+        String name = result.bestCheckpoint().getFileName().toString(); // checkpoint-N
+        return Long.parseLong(name.substring(name.lastIndexOf('-') + 1));
     }
 
     private static List<Misclassified> misclassified(Dataset val, List<String> labels, FineTuning.Final fv, Trainer.Result result,

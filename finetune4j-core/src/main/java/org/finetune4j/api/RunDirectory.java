@@ -77,6 +77,42 @@ public final class RunDirectory {
     }
 
     /**
+     * The outermost directory of {@code dir}'s path that does not exist yet, the first one {@link #lock}
+     * would create; null when {@code dir} exists.
+     */
+    public static Path firstMissing(Path dir) {
+        Path missing = null;
+        for (Path p = dir.toAbsolutePath().normalize(); p != null && !Files.exists(p); p = p.getParent()) {
+            missing = p;
+        }
+        return missing;
+    }
+
+    /**
+     * After a run that failed: removes the directories made for it, from {@code dir} up to {@code createdRoot}
+     * (from {@link #firstMissing} before the run), as long as each holds nothing but the lock file, so a run
+     * that failed on its data leaves no empty --output behind (CliBehaviourTest.aFailedRunLeavesNoEmptyOutputDirectory).
+     * Called after the lock was released; a directory that another run has started to fill is left alone.
+     */
+    public static void removeIfUnused(Path dir, Path createdRoot) {
+        if (createdRoot == null) {
+            return;
+        }
+        Path stop = createdRoot.getParent();
+        for (Path p = dir.toAbsolutePath().normalize(); p != null && !p.equals(stop); p = p.getParent()) {
+            if (!isEmpty(p)) {
+                return;
+            }
+            try {
+                Files.deleteIfExists(p.resolve(LOCK_FILE));
+                Files.delete(p);
+            } catch (IOException e) {
+                return; // something appeared in it meanwhile: it is in use, keep it
+            }
+        }
+    }
+
+    /**
      * An OS file lock on a run directory ({@link FileChannel#tryLock}), held until closed. The lock file
      * names the holder (process id, host, start time) for the error a second run gets.
      */

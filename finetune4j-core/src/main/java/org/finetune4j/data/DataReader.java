@@ -54,6 +54,48 @@ public final class DataReader {
         return new Dataset(file.toString(), examples, options.labelMode());
     }
 
+    /**
+     * The columns a file offers: its header (CSV, TSV), the names given for a file without one (or the
+     * positions "0", "1", ...), or the keys of the first JSON object. Empty for an empty file. Lets a caller
+     * ask whether a column exists before reading, e.g. {@code stats} on a file without labels.
+     */
+    public static List<String> columns(Path file, ReadOptions options) {
+        Format format = options.format() == Format.AUTO ? Format.detect(file) : options.format();
+        try (StrictTextReader text = StrictTextReader.open(file, options.encoding())) {
+            List<String> first = List.of();
+            if (format == Format.CSV) {
+                Iterator<CSVRecord> records = CSV.parse(text).iterator();
+                first = records.hasNext() ? records.next().toList() : List.of();
+            } else {
+                for (String s = text.readLine(); s != null; s = text.readLine()) {
+                    if (s.isBlank()) {
+                        continue;
+                    }
+                    if (format == Format.JSONL) {
+                        List<String> keys = new ArrayList<>();
+                        JSON.readTree(s).fieldNames().forEachRemaining(keys::add);
+                        return keys;
+                    }
+                    first = List.of(s.split("\t", -1));
+                    break;
+                }
+            }
+            if (first.isEmpty() || options.header()) {
+                return first;
+            }
+            if (!options.columnNames().isEmpty()) {
+                return options.columnNames();
+            }
+            List<String> positions = new ArrayList<>();
+            for (int i = 0; i < first.size(); i++) {
+                positions.add(Integer.toString(i));
+            }
+            return positions;
+        } catch (IOException | UncheckedIOException | IllegalStateException e) {
+            throw new DataException(file + ": cannot read its first line (" + rootMessage(e) + ")", e);
+        }
+    }
+
     // ---- CSV and TSV: a header (or given names), then rows of fields -------------------------------
 
     /** Which field index holds each wanted column of a CSV/TSV file. */

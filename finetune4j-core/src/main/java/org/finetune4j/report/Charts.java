@@ -51,6 +51,9 @@ final class Charts {
     private static final Color REFERENCE = rgb(0x999999);
     /** Beyond this many points a line needs no markers: the points are too close to see apart. */
     private static final int MARKERS_UP_TO = 30;
+    /** A legend entry's marker, line and gaps, and the width of one character of its name, at the legend font. */
+    private static final int LEGEND_ENTRY_PX = 44;
+    private static final int LEGEND_CHAR_PX = 7;
 
     private Charts() {
     }
@@ -83,8 +86,13 @@ final class Charts {
     /** One line per validation metric in [0, 1]; the legend drops the {@code eval_} prefix. */
     static XYChart evalMetrics(String axis, List<LogHistory.Series> metrics) {
         XYChart c = xy("Validation metrics", axis, "score");
-        // Metrics crowd the top of the plot, where an inside legend would cover them.
-        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
+        // Metrics crowd the top of the plot, where an inside legend would cover them. XChart does not wrap a
+        // horizontal legend: one row below the plot when the names fit the width, else a column to the right
+        // (ten metrics of a multi-class run were cut off below; ReportWriterTest.aLegendOfManyMetricsFitsTheChart).
+        int legendRow = metrics.stream().mapToInt(m -> LEGEND_ENTRY_PX + LEGEND_CHAR_PX * (m.key().length() - "eval_".length())).sum();
+        boolean row = legendRow <= WIDTH - 40;
+        c.getStyler().setLegendPosition(row ? Styler.LegendPosition.OutsideS : Styler.LegendPosition.OutsideE)
+                .setLegendLayout(row ? Styler.LegendLayout.Horizontal : Styler.LegendLayout.Vertical);
         for (LogHistory.Series s : metrics) {
             line(c, s.key().substring("eval_".length()), s.x(), s.y());
         }

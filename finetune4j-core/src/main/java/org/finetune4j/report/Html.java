@@ -134,6 +134,9 @@ final class Html {
             th { background: var(--bg); font-weight: 600; white-space: nowrap; }
             .scroll { overflow-x: auto; }
             table.wide-head th { white-space: normal; vertical-align: bottom; }
+            table.compact th, table.compact td { padding: 5px 8px; }
+            td.wrap { overflow-wrap: anywhere; }
+            .grid > * { min-width: 0; }
             .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
             td.text { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 680px; }
             td.best { font-weight: 700; }

@@ -67,13 +67,14 @@ public final class ReportWriter {
         Page page = new Page();
         trainingSection(page, log);
         validationSection(page, log, r.finalMetrics());
+        testSection(page, r.testMetrics());
         confusionSection(page, r);
         curvesSection(page, r);
         errorsSection(page, r.misclassified());
         if (!r.facts().isEmpty()) {
             page.section("run", "Run facts", "Run");
             StringBuilder t = new StringBuilder("<table>\n");
-            r.facts().forEach((k, v) -> t.append("<tr><th>").append(Html.escape(k)).append("</th><td>")
+            r.facts().forEach((k, v) -> t.append("<tr><th>").append(Html.escape(k)).append("</th><td class=\"wrap\">")
                     .append(Html.escape(v)).append("</td></tr>\n"));
             page.raw(t.append("</table>\n").toString());
             page.end();
@@ -143,6 +144,18 @@ public final class ReportWriter {
         page.end();
     }
 
+    /** The test set's metrics (test_results.json), or a note that the run had none. */
+    private static void testSection(Page page, Map<String, Double> testMetrics) {
+        page.section("test", "Test");
+        if (testMetrics.isEmpty()) {
+            page.note("No test metrics: the run had no test set (no test_results.json).");
+        } else {
+            page.raw("<p>The saved model on the held-out test set, evaluated once after training (test_results.json).</p>\n"
+                    + metricsTable(testMetrics));
+        }
+        page.end();
+    }
+
     /** The confusion matrix as a heat map and as counts, and the classification report. */
     private static void confusionSection(Page page, RunReport r) {
         int[][] cm = r.confusionMatrix();
@@ -203,15 +216,31 @@ public final class ReportWriter {
         if (metrics.isEmpty()) {
             return Html.note("No final metrics (eval_results.json) were given.");
         }
+        return metricsTable(metrics);
+    }
+
+    private static String metricsTable(Map<String, Double> metrics) {
         StringBuilder t = new StringBuilder("<table>\n<tr><th>metric</th><th class=\"num\">value</th></tr>\n");
         metrics.forEach((k, v) -> t.append("<tr><td>").append(Html.escape(k)).append("</td><td class=\"num\">")
                 .append(Html.number(v)).append("</td></tr>\n"));
         return t.append("</table>\n").toString();
     }
 
+    /**
+     * The headline numbers, each saying what it is: validation metrics of the saved model (the best
+     * checkpoint's when the run ended with it), test metrics when there was a test set, the last logged
+     * training loss with its step (the loss the terminal showed last), and the epochs trained with the
+     * best checkpoint's epoch beside them (ReportWriterTest.theHeaderSaysWhatEachNumberIs).
+     */
     private static String runHeader(RunReport r, LogHistory log) {
         StringBuilder h = new StringBuilder("<h1>").append(Html.escape(r.title())).append("</h1>\n");
         h.append(subtitle(r.modelId(), r.strategy(), r.dataset()));
+        RunReport.Trained trained = r.trained();
+        Long bestStep = trained == null ? null : trained.bestStep();
+        Double bestEpoch = bestStep == null ? null : epochOfEvaluationAt(log, bestStep);
+        String validationDetail = r.finalMetrics().isEmpty() ? "validation, last evaluation"
+                : bestStep == null ? "validation, final model"
+                : "validation, best checkpoint (step " + Html.integer(bestStep) + ")";
         // The final metrics when given, else the last evaluation of the log.
         Map<String, Double> m = new LinkedHashMap<>(r.finalMetrics());
         if (m.isEmpty() && !log.evaluations().isEmpty()) {
@@ -224,30 +253,41 @@ public final class ReportWriter {
         }
         List<String> cards = new ArrayList<>();
         Map<String, String> headline = new LinkedHashMap<>();
-        headline.put("eval_accuracy", "accuracy");
-        headline.put("eval_macro_f1", "macro F1");
-        headline.put("eval_f1", "F1");
-        headline.put("eval_loss", "validation loss");
+        headline.put("accuracy", "accuracy");
+        headline.put("macro_f1", "macro F1");
+        headline.put("f1", "F1");
+        headline.put("loss", "validation loss");
         headline.forEach((key, name) -> {
-            if (m.containsKey(key)) {
-                cards.add(card(name, Html.number(m.get(key)), "validation"));
+            if (m.containsKey("eval_" + key)) {
+                cards.add(card(name, Html.number(m.get("eval_" + key)), validationDetail));
             }
         });
         if (r.roc() != null) {
-            cards.add(card("ROC AUC", Html.number(r.roc().auc()), "validation"));
+            cards.add(card("ROC AUC", Html.number(r.roc().auc()), validationDetail));
+        }
+        for (String key : List.of("accuracy", "macro_f1")) {
+            Double v = r.testMetrics().get("test_" + key);
+            if (v != null) {
+                cards.add(card("test " + headline.get(key), Html.number(v), "test set, same model"));
+            }
         }
         List<Map<String, Object>> train = log.training();
         if (!train.isEmpty()) {
             Map<String, Object> last = train.get(train.size() - 1);
-            String at = LogHistory.number(last.get("step")) != null ? "at step " + Html.integer(LogHistory.number(last.get("step"))) : "last logged";
-            cards.add(card("training loss", Html.number(LogHistory.number(last.get("loss"))), at));
+            Double step = LogHistory.number(last.get("step"));
+            cards.add(card("final training loss", Html.number(LogHistory.number(last.get("loss"))),
+                    step == null ? "last logged value" : "last logged step " + Html.integer(step)));
         }
-        double epochs = r.logHistory().stream().map(x -> LogHistory.number(x.get("epoch"))).filter(e -> e != null)
-                .mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
-        double steps = r.logHistory().stream().map(x -> LogHistory.number(x.get("step"))).filter(e -> e != null)
-                .mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+        double epochs = trained != null ? trained.epochs() : r.logHistory().stream().map(x -> LogHistory.number(x.get("epoch")))
+                .filter(e -> e != null).mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+        double steps = trained != null ? trained.steps() : r.logHistory().stream().map(x -> LogHistory.number(x.get("step")))
+                .filter(e -> e != null).mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
         if (Double.isFinite(epochs)) {
-            cards.add(card("epochs", trimmed(epochs), Double.isFinite(steps) ? Html.integer(steps) + " steps" : ""));
+            cards.add(card("epochs trained", trimmed(epochs), Double.isFinite(steps) ? Html.integer(steps) + " steps" : ""));
+        }
+        if (bestStep != null) {
+            cards.add(card("best checkpoint", bestEpoch == null ? "step " + Html.integer(bestStep) : "epoch " + trimmed(bestEpoch),
+                    "step " + Html.integer(bestStep) + ", the model evaluated here"));
         }
         if (!cards.isEmpty()) {
             h.append("<div class=\"cards\">").append(String.join("", cards)).append("</div>\n");
@@ -255,11 +295,26 @@ public final class ReportWriter {
         return h.toString();
     }
 
+    /** The epoch of the evaluation logged at {@code step}, or null when none was. */
+    private static Double epochOfEvaluationAt(LogHistory log, long step) {
+        for (Map<String, Object> e : log.evaluations()) {
+            Double s = LogHistory.number(e.get("step"));
+            if (s != null && s == step) {
+                return LogHistory.number(e.get("epoch"));
+            }
+        }
+        return null;
+    }
+
     private static String evaluationsTable(LogHistory log) {
         List<String> keys = log.tableKeys();
-        StringBuilder t = new StringBuilder("<table>\n<tr><th class=\"num\">epoch</th><th class=\"num\">step</th><th class=\"num\">training loss</th>");
+        // Many metrics make a wide table: headers wrap at the words (macro_precision → "macro precision"),
+        // and a table still wider than the page scrolls inside its own box instead of widening the page.
+        StringBuilder t = new StringBuilder("<div class=\"scroll\"><table class=\"wide-head compact\">\n<tr><th class=\"num\">epoch</th>"
+                + "<th class=\"num\">step</th><th class=\"num\">training loss</th>");
         for (String k : keys) {
-            t.append("<th class=\"num\">").append(Html.escape(k.equals("eval_loss") ? "validation loss" : k.substring("eval_".length()))).append("</th>");
+            t.append("<th class=\"num\">").append(Html.escape(k.equals("eval_loss") ? "validation loss"
+                    : k.substring("eval_".length()).replace('_', ' '))).append("</th>");
         }
         t.append("</tr>\n");
         for (Map<String, Object> e : log.evaluations()) {
@@ -275,7 +330,7 @@ public final class ReportWriter {
             }
             t.append("</tr>\n");
         }
-        return t.append("</table>\n").toString();
+        return t.append("</table></div>\n").toString();
     }
 
     private static String confusionTable(List<String> labels, int[][] cm) {

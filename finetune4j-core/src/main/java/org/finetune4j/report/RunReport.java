@@ -35,6 +35,9 @@ import org.finetune4j.metrics.RocCurve;
  *     most confident first, and shows all of them: the trainer picks how many)
  * @param facts run facts shown as a table, in the given order: train time, samples/s, peak RSS, ...
  * @param trainingConfig the training config (training_args.json), shown collapsed; empty if none
+ * @param testMetrics {@code test_results.json}: flat {@code test_*} keys; empty when the run had no test set
+ * @param trained how long the run trained and which step's weights the final metrics describe; null if
+ *     unknown (the header then reads the epochs and steps from the log)
  */
 public record RunReport(
         String title,
@@ -50,7 +53,18 @@ public record RunReport(
         PrecisionRecallCurve precisionRecall,
         List<Misclassified> misclassified,
         Map<String, String> facts,
-        Map<String, Object> trainingConfig) {
+        Map<String, Object> trainingConfig,
+        Map<String, Double> testMetrics,
+        Trained trained) {
+
+    /**
+     * @param epochs the epochs trained (transformers' {@code epoch} at the last step), 3.0 for three full epochs
+     * @param steps the optimizer steps trained
+     * @param bestStep the step of the best checkpoint when the run ended with its weights
+     *     (load_best_model_at_end), so the final metrics are that step's; null when they are the last step's
+     */
+    public record Trained(double epochs, long steps, Long bestStep) {
+    }
 
     public RunReport {
         if (title == null || title.isBlank()) {
@@ -58,6 +72,7 @@ public record RunReport(
         }
         logHistory = copyRecords(logHistory);
         finalMetrics = copyMap("finalMetrics", finalMetrics);
+        testMetrics = copyMap("testMetrics", testMetrics);
         labelNames = labelNames == null ? List.of() : List.copyOf(labelNames);
         if (Set.copyOf(labelNames).size() != labelNames.size()) {
             throw new IllegalArgumentException("label names must be distinct (they name the confusion matrix's rows "
@@ -88,7 +103,7 @@ public record RunReport(
         return new Builder(title);
     }
 
-    /** Named setters for the record's fourteen parts; every one but the title is optional. */
+    /** Named setters for the record's parts; every one but the title is optional. */
     public static final class Builder {
         private final String title;
         private String modelId;
@@ -104,6 +119,8 @@ public record RunReport(
         private List<Misclassified> misclassified;
         private Map<String, String> facts;
         private Map<String, Object> trainingConfig;
+        private Map<String, Double> testMetrics;
+        private Trained trained;
 
         private Builder(String title) {
             this.title = title;
@@ -174,9 +191,19 @@ public record RunReport(
             return this;
         }
 
+        public Builder testMetrics(Map<String, Double> v) {
+            testMetrics = v;
+            return this;
+        }
+
+        public Builder trained(Trained v) {
+            trained = v;
+            return this;
+        }
+
         public RunReport build() {
             return new RunReport(title, modelId, strategy, dataset, logHistory, finalMetrics, labelNames, confusionMatrix,
-                    classificationReport, roc, precisionRecall, misclassified, facts, trainingConfig);
+                    classificationReport, roc, precisionRecall, misclassified, facts, trainingConfig, testMetrics, trained);
         }
     }
 

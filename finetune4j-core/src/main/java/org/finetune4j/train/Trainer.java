@@ -72,6 +72,7 @@ public final class Trainer implements AutoCloseable {
     private final LrSchedule schedule;
     private final long updatesPerEpoch;
     private final long totalSteps;
+    private final long loggingSteps;
     private final String bestKey;
     private final EarlyStopping early;
     private final TrainerListener.Control control = new TrainerListener.Control();
@@ -93,6 +94,7 @@ public final class Trainer implements AutoCloseable {
         int accum = cfg.gradientAccumulationSteps();
         this.updatesPerEpoch = (batchesPerEpoch + accum - 1) / accum;
         this.totalSteps = updatesPerEpoch * cfg.numTrainEpochs();
+        this.loggingSteps = cfg.loggingStepsFor(totalSteps);
         long warmup = cfg.warmupSteps() > 0 ? cfg.warmupSteps() : LrSchedule.warmupFromRatio(cfg.warmupRatio(), totalSteps);
         this.schedule = new LrSchedule(cfg.lrSchedulerType(), warmup, totalSteps);
         this.bestKey = cfg.metricForBestModel().startsWith("eval_") ? cfg.metricForBestModel() : "eval_" + cfg.metricForBestModel();
@@ -129,7 +131,7 @@ public final class Trainer implements AutoCloseable {
                     stepsSinceLog++;
                     int nextBatch = nextGroup(b, accum);
                     double epochProgress = epoch + (double) Math.min(nextBatch, plan.size()) / plan.size();
-                    if (globalStep % cfg.loggingSteps() == 0) {
+                    if (globalStep % loggingSteps == 0) {
                         log(trainingLogRecord(lossSinceLog / stepsSinceLog, st, epochProgress));
                         lossSinceLog = 0;
                         stepsSinceLog = 0;

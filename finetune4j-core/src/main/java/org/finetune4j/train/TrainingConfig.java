@@ -41,8 +41,8 @@ public record TrainingConfig(
         /* Evaluation, checkpoints, best model. */
         String evalStrategy, // no | epoch | steps
         long evalSteps,
-        long loggingSteps,
-        Integer saveTotalLimit, // null keeps every checkpoint (HF default); the best is always kept
+        Long loggingSteps, // null: automatic, see loggingStepsFor(totalSteps)
+        Integer saveTotalLimit, // null keeps every checkpoint (HF default); counts the best, as in HF (Checkpoints.rotate)
         boolean loadBestModelAtEnd,
         String metricForBestModel, // "loss" (HF default when best-at-end) or a metric name: f1, accuracy, macro_f1, ...
         Integer earlyStoppingPatience, // null: no early stopping (EarlyStoppingCallback's early_stopping_patience)
@@ -76,7 +76,7 @@ public record TrainingConfig(
                 "class_weights must be none, balanced, or comma-separated positive numbers");
         require(EVAL_STRATEGIES.contains(evalStrategy), "eval_strategy must be one of " + sorted(EVAL_STRATEGIES));
         require(!evalStrategy.equals("steps") || evalSteps >= 1, "eval_strategy steps needs eval_steps >= 1");
-        require(loggingSteps >= 1, "logging_steps must be >= 1");
+        require(loggingSteps == null || loggingSteps >= 1, "logging_steps must be >= 1");
         require(saveTotalLimit == null || saveTotalLimit >= 1, "save_total_limit must be >= 1");
         require(earlyStoppingPatience == null || earlyStoppingPatience >= 1, "early_stopping_patience must be >= 1");
         require(earlyStoppingPatience == null || !evalStrategy.equals("no"), "early stopping needs evaluation (eval_strategy epoch or steps)");
@@ -109,6 +109,15 @@ public record TrainingConfig(
             return null;
         }
         return w;
+    }
+
+    /**
+     * The logging interval of a run of {@code totalSteps} optimizer steps: logging_steps when set, else
+     * min(50, max(1, totalSteps / 20)), so that a short run logs at least 20 training-loss points (a
+     * curve) and a long one a line every 50 steps (TrainingConfigTest.automaticLoggingGivesACurveOnShortRuns).
+     */
+    public long loggingStepsFor(long totalSteps) {
+        return loggingSteps != null ? loggingSteps : Math.min(50, Math.max(1, totalSteps / 20));
     }
 
     /** Whether a larger value of metric_for_best_model is better (loss: no), as the Trainer infers it. */
@@ -206,9 +215,13 @@ public record TrainingConfig(
         // transformers: "no". Ours "epoch": a run reports validation metrics, and the best model needs them.
         private String evalStrategy = "epoch";
         private long evalSteps = 0; // transformers: None (logging_steps); only read with eval_strategy steps
-        // transformers: 500. Ours 50: the datasets here are a few hundred steps an epoch.
-        private long loggingSteps = 50;
-        private Integer saveTotalLimit = null;
+        // transformers: 500. Ours null, automatic: min(50, steps / 20) (loggingStepsFor), so that a run of
+        // a few dozen steps (the quick start's 54) still logs a training-loss curve of 20 points or more.
+        private Long loggingSteps = null;
+        // transformers: None (keep all). Ours 2, what HF users commonly set: the latest checkpoint (to resume)
+        // and the best (load_best_model_at_end), each a whole model with its optimizer state (the quick start
+        // kept 870 MB of checkpoints without a limit). Checkpoints.rotate keeps the best beyond the limit as HF does.
+        private Integer saveTotalLimit = 2;
         // transformers: false. Ours true: the run keeps its best validation checkpoint, not the last.
         private boolean loadBestModelAtEnd = true;
         private String metricForBestModel = "loss"; // transformers' choice when load_best_model_at_end is set

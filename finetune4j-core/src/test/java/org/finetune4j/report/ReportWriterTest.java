@@ -99,7 +99,7 @@ class ReportWriterTest {
         assertTrue(html.contains("<td class=\"num\"><b>358</b></td><td class=\"num\">59</td><td class=\"num\">417</td>"));
         // Header numbers, run facts, collapsed config.
         assertTrue(html.contains("<div class=\"k\">accuracy</div><div class=\"v\">0.8228</div>"));
-        assertTrue(html.contains("<tr><th>peak RSS</th><td>1,912 MB</td></tr>"));
+        assertTrue(html.contains("<tr><th>peak RSS</th><td class=\"wrap\">1,912 MB</td></tr>"));
         assertTrue(html.contains("<details><summary>Show the training config"));
         assertTrue(html.contains("&quot;lr_scheduler_type&quot; : &quot;linear&quot;"));
     }
@@ -320,5 +320,62 @@ class ReportWriterTest {
             n++;
         }
         return n;
+    }
+
+    @Test
+    void theHeaderSaysWhatEachNumberIs() throws IOException {
+        String html = Files.readString(ReportWriter.write(dir, SampleReports.binaryRunWithTestSet()).html());
+        String header = html.substring(html.indexOf("<header>"), html.indexOf("</header>"));
+
+        // The log's last training record is at step 1250 (every 50 steps), the run ended at 1287.
+        assertTrue(hasCard(header, "final training loss", "last logged step 1,250"), header);
+        assertTrue(hasCard(header, "epochs trained", "1,287 steps") && header.contains(">3</div>"), header);
+        // Step 858 is the end of epoch 2: the validation numbers are that checkpoint's.
+        assertTrue(hasCard(header, "best checkpoint", "step 858, the model evaluated here"), header);
+        assertTrue(header.contains(">epoch 2</div>"), header);
+        assertTrue(hasCard(header, "accuracy", "validation, best checkpoint (step 858)"), header);
+        assertTrue(hasCard(header, "test accuracy", "test set, same model") && header.contains("0.8093"), header);
+        String test = html.substring(html.indexOf("<section id=\"test\">"));
+        test = test.substring(0, test.indexOf("</section>"));
+        assertTrue(test.contains("<td>test_macro_f1</td><td class=\"num\">0.8012</td>"), test);
+        assertTrue(html.contains("<a href=\"#test\">Test</a>"), "the navigation links the test section");
+    }
+
+    @Test
+    void aRunWithoutATestSetSaysSo() throws IOException {
+        String html = Files.readString(ReportWriter.write(dir, SampleReports.binaryRun()).html());
+        assertTrue(html.contains("No test metrics: the run had no test set"), html);
+        assertFalse(html.contains("<div class=\"k\">best checkpoint</div>"), "without the run's steps the header does not guess the best one");
+        assertTrue(hasCard(html, "epochs trained", "1,287 steps"), "read from the log: the last evaluation is at step 1,287");
+    }
+
+    @Test
+    void wideTablesScrollInTheirOwnBoxAndTheirHeadersWrap() throws IOException {
+        String html = Files.readString(ReportWriter.write(dir, SampleReports.binaryRun()).html());
+        int table = html.indexOf("<h3>Evaluations during training</h3>");
+        assertTrue(html.startsWith("<h3>Evaluations during training</h3>\n<div class=\"scroll\"><table class=\"wide-head", table),
+                html.substring(table, table + 200));
+        assertTrue(html.contains("<th class=\"num\">validation loss</th>"));
+        assertTrue(html.contains(".scroll { overflow-x: auto; }"));
+    }
+
+    @Test
+    void aLegendOfManyMetricsGoesBesideThePlotAndAFewBelowIt() {
+        List<String> keys = List.of("eval_accuracy", "eval_f1", "eval_precision", "eval_recall", "eval_macro_f1",
+                "eval_macro_precision", "eval_macro_recall", "eval_weighted_f1", "eval_weighted_precision", "eval_weighted_recall");
+        Map<String, Object> evaluation = new java.util.LinkedHashMap<>(Map.of("step", 1, "epoch", 1.0));
+        keys.forEach(k -> evaluation.put(k, 0.8));
+        LogHistory log = new LogHistory(List.of(evaluation));
+        var many = Charts.evalMetrics(log.axis(), keys.stream().map(log::evalSeries).toList());
+        assertEquals(org.knowm.xchart.style.Styler.LegendPosition.OutsideE, many.getStyler().getLegendPosition(),
+                "ten names do not fit one row under a 540 px chart");
+        var few = Charts.evalMetrics(log.axis(), keys.subList(0, 2).stream().map(log::evalSeries).toList());
+        assertEquals(org.knowm.xchart.style.Styler.LegendPosition.OutsideS, few.getStyler().getLegendPosition());
+    }
+
+    /** Whether the page has a header card named {@code key} whose detail line is {@code detail}. */
+    private static boolean hasCard(String html, String key, String detail) {
+        return Pattern.compile("<div class=\"k\">" + Pattern.quote(key) + "</div><div class=\"v\">[^<]*</div><div class=\"d\">"
+                + Pattern.quote(detail) + "</div>").matcher(html).find();
     }
 }

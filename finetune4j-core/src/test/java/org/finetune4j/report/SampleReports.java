@@ -88,6 +88,19 @@ public final class SampleReports {
     }
 
     static RunReport binaryRun() {
+        return binaryRunBuilder().build();
+    }
+
+    /** The binary run as a finished train run reports it: with test metrics and the best checkpoint's step. */
+    static RunReport binaryRunWithTestSet() {
+        Map<String, Double> test = new LinkedHashMap<>();
+        test.put("test_loss", 0.4311);
+        test.put("test_accuracy", 0.8093);
+        test.put("test_macro_f1", 0.8012);
+        return binaryRunBuilder().testMetrics(test).trained(new RunReport.Trained(3.0, 1287, 858L)).build();
+    }
+
+    private static RunReport.Builder binaryRunBuilder() {
         Scores s = scores(BINARY_MATRIX, 7);
         return RunReport.builder("distilbert-disaster-tweets-full")
                 .modelId("distilbert-base-uncased")
@@ -109,8 +122,7 @@ public final class SampleReports {
                         new Misclassified("Emergency crews on scene after the train derailed near the station; no injuries reported so far",
                                 "disaster", "not disaster", 0.5533)))
                 .facts(facts())
-                .trainingConfig(trainingConfig())
-                .build();
+                .trainingConfig(trainingConfig());
     }
 
     static RunReport threeClassRun() {

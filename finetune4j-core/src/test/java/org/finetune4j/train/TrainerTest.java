@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -167,6 +168,42 @@ class TrainerTest {
                 assertSameWeights(best, m);
             }
             assertTrue(Files.readString(out.resolve(Trainer.METRICS_FILE)).contains("\"eval_accuracy\""));
+        }
+    }
+
+    @Test
+    void withoutLoggingStepsAShortRunStillLogsALossCurve() {
+        TrainingConfig auto = TrainingConfig.builder().build();
+        assertNull(auto.loggingSteps(), "unset: chosen from the run's length");
+        assertEquals(2, auto.loggingStepsFor(54), "the quick start's 54 steps: 27 points");
+        assertEquals(2, auto.loggingStepsFor(46));
+        assertEquals(1, auto.loggingStepsFor(12));
+        assertEquals(1, auto.loggingStepsFor(0));
+        assertEquals(50, auto.loggingStepsFor(1000));
+        assertEquals(50, auto.loggingStepsFor(100_000), "a long run logs every 50 steps, as before");
+        assertEquals(7, TrainingConfig.builder().loggingSteps(7).build().loggingStepsFor(54), "a value the user set is kept");
+        // 11 epochs x 4 batches = 44 steps, logged every 2.
+        TrainingConfig cfg = TrainingConfig.builder().batchSize(4).learningRate(1e-3).epochs(11).evalStrategy("no")
+                .loadBestModelAtEnd(false).seed(7).build();
+        try (TransformerModel m = bert(17)) {
+            Trainer.Result r = run(cfg, m, out, null, TrainerListener.NONE);
+            List<Object> steps = r.logHistory().stream().filter(x -> x.containsKey("loss")).map(x -> x.get("step")).toList();
+            assertEquals(22, steps.size(), steps.toString());
+            assertEquals(2L, steps.get(0));
+            assertEquals(44L, steps.get(steps.size() - 1));
+        }
+    }
+
+    @Test
+    void byDefaultTwoCheckpointsAreKeptTheBestAndTheLatest() {
+        TrainingConfig cfg = base().epochs(5).build();
+        assertEquals(Integer.valueOf(2), cfg.saveTotalLimit());
+        try (TransformerModel m = bert(19)) {
+            Trainer.Result r = run(cfg, m, out, null, TrainerListener.NONE);
+            List<Path> kept = Trainer.checkpoints(out);
+            assertTrue(kept.contains(out.resolve("checkpoint-20")), "the latest is kept: " + kept);
+            assertTrue(kept.contains(r.bestCheckpoint()), "the best is kept: " + r.bestCheckpoint() + " in " + kept);
+            assertEquals(2, kept.size(), kept.toString());
         }
     }
 
