@@ -67,8 +67,10 @@ public final class ClassificationMetrics {
             }
             b = BinaryScores.of(cm, positiveClass, threshold, isPositive, scores);
         }
+        // Left out where roc_auc_score raises (a label absent from the gold labels, rows not summing to 1).
+        MultiClassRocAuc auc = !binary && MultiClassRocAuc.isDefined(gold, probs) ? MultiClassRocAuc.of(gold, probs) : null;
         return new ClassificationReport(perClass, accuracy, Scores.macro("macro avg", perClass),
-                Scores.weighted("weighted avg", perClass), cm, b);
+                Scores.weighted("weighted avg", perClass), cm, b, auc);
     }
 
     /**

@@ -20,9 +20,12 @@ import java.util.Map;
  * @param weightedAvg the mean weighted by support
  * @param confusionMatrix rows true, columns predicted
  * @param binary the positive-class numbers of a binary task; null when there are more than two labels
+ * @param rocAuc the one-vs-rest and one-vs-one ROC-AUC of a task with three or more labels; null for a
+ *     binary task, and where scikit-learn raises: when a label never occurs in the gold labels, or the
+ *     probabilities do not sum to 1 (see {@link MultiClassRocAuc})
  */
 public record ClassificationReport(List<Scores> perClass, double accuracy, Scores macroAvg, Scores weightedAvg,
-        ConfusionMatrix confusionMatrix, BinaryScores binary) {
+        ConfusionMatrix confusionMatrix, BinaryScores binary, MultiClassRocAuc rocAuc) {
 
     /** Digits after the decimal point in {@link #toText()}; scikit-learn's default is 2. */
     public static final int DEFAULT_DIGITS = 4;
@@ -36,6 +39,10 @@ public record ClassificationReport(List<Scores> perClass, double accuracy, Score
         }
         if (binary != null && perClass.size() != 2) {
             throw new IllegalArgumentException("binary scores need exactly 2 labels, got " + names);
+        }
+        if (rocAuc != null && perClass.size() < 3) {
+            throw new IllegalArgumentException("a multi-class ROC AUC needs at least 3 labels, got " + names
+                    + "; a binary task's ROC AUC is in its binary scores");
         }
     }
 
@@ -89,8 +96,9 @@ public record ClassificationReport(List<Scores> perClass, double accuracy, Score
     /**
      * scikit-learn's {@code output_dict=True} layout: one object per label and per average with
      * precision, recall, f1-score and support, and "accuracy" as a number; plus "confusion_matrix"
-     * ({labels, matrix}) and, for a binary task, "binary" ({@link BinaryScores}). Support is written as
-     * an integer where scikit-learn writes a float.
+     * ({labels, matrix}) and, for a binary task, "binary" ({@link BinaryScores}), for a multi-class task
+     * "roc_auc" ({ovr_macro, ovr_weighted, ovo_macro}) when defined. Support is written as an integer
+     * where scikit-learn writes a float.
      */
     public ObjectNode toJsonNode() {
         ObjectNode n = ReportText.JSON.createObjectNode();
@@ -112,6 +120,9 @@ public record ClassificationReport(List<Scores> perClass, double accuracy, Score
         }
         if (binary != null) {
             n.set("binary", binary.toJson());
+        }
+        if (rocAuc != null) {
+            n.set("roc_auc", rocAuc.toJson());
         }
         return n;
     }
@@ -153,14 +164,18 @@ public record ClassificationReport(List<Scores> perClass, double accuracy, Score
         return new ClassificationReport(perClass, ReportText.number(n, "accuracy", where),
                 ReportText.scores("macro avg", n.get("macro avg"), where),
                 ReportText.scores("weighted avg", n.get("weighted avg"), where), new ConfusionMatrix(labels, counts),
-                n.hasNonNull("binary") ? BinaryScores.fromJson(n.get("binary"), where) : null);
+                n.hasNonNull("binary") ? BinaryScores.fromJson(n.get("binary"), where) : null,
+                n.hasNonNull("roc_auc") ? MultiClassRocAuc.fromJson(n.get("roc_auc"), where) : null);
     }
 
     /**
      * The flat metrics of {@code eval_results.json}, named as the HF Trainer names them:
      * {@code prefix + "loss"} (when a loss is given) first, then accuracy; f1, precision and recall in
      * the sense of {@link #f1()}; macro_ and weighted_ f1, precision and recall; and for a binary task
-     * specificity, false_positive_rate, roc_auc and average_precision (each left out when undefined).
+     * specificity, false_positive_rate, roc_auc and average_precision (each left out when undefined); for
+     * a task with three or more labels roc_auc_ovr_macro, {@code roc_auc_score(multi_class="ovr",
+     * average="macro")}, left out when undefined (the weighted and one-vs-one areas are in
+     * {@link #rocAuc()} and the JSON report).
      *
      * @param prefix put before every key as is: "eval_", "test_", or "" for bare names
      * @param loss the mean loss over the data set, or null when there is none
@@ -192,6 +207,9 @@ public record ClassificationReport(List<Scores> perClass, double accuracy, Score
             if (binary.averagePrecision() != null) {
                 m.put(prefix + "average_precision", binary.averagePrecision());
             }
+        }
+        if (rocAuc != null) {
+            m.put(prefix + "roc_auc_ovr_macro", rocAuc.ovrMacro());
         }
         return Collections.unmodifiableMap(m);
     }

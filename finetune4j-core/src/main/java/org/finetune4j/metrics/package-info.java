@@ -21,7 +21,9 @@
  *   <li><b>ROC-AUC</b> counts a tied positive/negative pair as half a win (Mann–Whitney U), which is
  *       exactly the trapezoidal area {@code roc_auc_score} computes over tied scores. It is undefined
  *       (null, key left out of the flat map) when the gold labels hold one class only, where
- *       {@code roc_auc_score} raises an error.
+ *       {@code roc_auc_score} raises an error. With three or more labels, the one-vs-rest (macro and
+ *       weighted) and one-vs-one (macro, Hand &amp; Till 2001) areas of {@link MultiClassRocAuc}, left
+ *       out where {@code roc_auc_score(multi_class=...)} raises: a label absent from the gold labels.
  * </ul>
  */
 package org.finetune4j.metrics;

@@ -7,6 +7,7 @@ import java.util.List;
 import org.finetune4j.metrics.BinaryScores;
 import org.finetune4j.metrics.ClassificationMetrics;
 import org.finetune4j.metrics.ClassificationReport;
+import org.finetune4j.metrics.MultiClassRocAuc;
 import org.finetune4j.metrics.PrecisionRecallCurve;
 import org.finetune4j.metrics.RocCurve;
 import org.finetune4j.metrics.Scores;
@@ -18,11 +19,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Our metrics package against scikit-learn 1.2.1 (golden/metrics): classification reports, averages,
  * confusion matrices, ROC-AUC, average precision, the ROC and precision-recall curves and the best-F1
- * threshold. Counts are compared exactly, rates within 1e-12, and curves must have the same number of
- * points. Two known differences, both checked here: the first ROC threshold is +Infinity in ours
+ * threshold, and the multi-class ROC-AUC (one-vs-rest macro and weighted, one-vs-one macro). Counts are
+ * compared exactly, rates within 1e-12, and curves must have the same number of points. Two known differences, both checked here: the first ROC threshold is +Infinity in ours
  * (scikit-learn ≥ 1.3) where 1.2 writes max(score) + 1, and the best-F1 threshold is the midpoint below
- * the cut where scikit-learn's rule names the lowest score of the cut (the same predictions). Multi-class
- * ROC-AUC (one-vs-rest and one-vs-one) is not part of our metrics, so the fixture's values are not checked.
+ * the cut where scikit-learn's rule names the lowest score of the cut (the same predictions).
  */
 @NeedsSharedData
 class MetricsParityTest {
@@ -103,6 +103,14 @@ class MetricsParityTest {
             g.assertClose("multiclass:" + k + " (= accuracy)", want.get(k).asDouble(), r.accuracy(), TOL);
         }
         g.assertExact("multiclass:confusion_matrix", flat(want.get("confusion_matrix")), flat(r.confusionMatrix().counts()));
+
+        MultiClassRocAuc auc = r.rocAuc();
+        assertEquals(MultiClassRocAuc.of(gold, probs), auc);
+        g.assertClose("multiclass:roc_auc_ovr_macro", want.get("roc_auc_ovr_macro").asDouble(), auc.ovrMacro(), TOL);
+        g.assertClose("multiclass:roc_auc_ovr_weighted", want.get("roc_auc_ovr_weighted").asDouble(), auc.ovrWeighted(), TOL);
+        g.assertClose("multiclass:roc_auc_ovo_macro", want.get("roc_auc_ovo_macro").asDouble(), auc.ovoMacro(), TOL);
+        g.assertClose("multiclass:eval_roc_auc_ovr_macro", want.get("roc_auc_ovr_macro").asDouble(),
+                r.flat("eval_", null).get("eval_roc_auc_ovr_macro"), TOL);
     }
 
     @Test
