@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * shared Hugging Face cache and returns the snapshot directory, which is an ordinary model directory.
  *
  * <p>The files: {@code config.json}; the tokenizer files that exist ({@code tokenizer.json},
- * {@code tokenizer_config.json}, {@code special_tokens_map.json}, {@code vocab.txt}); and the weights,
+ * {@code tokenizer_config.json}, {@code special_tokens_map.json}, {@code vocab.txt}, and the SentencePiece
+ * models that Python's slow tokenizers read, {@code spm.model} (DeBERTa-v3) and
+ * {@code sentencepiece.bpe.model} (XLM-R)); and the weights,
  * {@code model.safetensors} or {@code model.safetensors.index.json} with every shard it names.
  *
  * <p>The cache comes first: a revision whose snapshot already holds all of them is used without any
@@ -37,7 +39,7 @@ public final class HubModels {
     public static final String CONFIG = "config.json";
     /** Tokenizer files a model may have; the tokenizer loader needs tokenizer.json or vocab.txt among them. */
     public static final List<String> OPTIONAL_FILES = List.of("tokenizer.json", "tokenizer_config.json",
-            "special_tokens_map.json", "vocab.txt");
+            "special_tokens_map.json", "vocab.txt", "spm.model", "sentencepiece.bpe.model");
     private static final List<String> PICKLE_WEIGHTS = List.of("pytorch_model.bin", "pytorch_model.bin.index.json");
 
     private HubModels() {

@@ -34,6 +34,8 @@ public final class TextTokenizer implements AutoCloseable {
     public static final String SPECIAL_TOKENS_MAP = "special_tokens_map.json";
     /** XLM-RoBERTa's SentencePiece model, what its slow (use_fast=False) tokenizer reads. */
     public static final String SENTENCEPIECE_MODEL = "sentencepiece.bpe.model";
+    /** DeBERTa-v2/v3's SentencePiece model, which its slow tokenizer (use_fast=False) reads. */
+    public static final String SPM_MODEL = "spm.model";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final byte[] tokenizerJson;
@@ -100,6 +102,14 @@ public final class TextTokenizer implements AutoCloseable {
                 bytes = Files.readAllBytes(json);
             } else if (Files.isRegularFile(vocab)) {
                 bytes = WordPieceJson.fromVocab(vocab, config);
+            } else if (Files.isRegularFile(dir.resolve(SPM_MODEL)) || Files.isRegularFile(dir.resolve(SENTENCEPIECE_MODEL))) {
+                // Some Hub repositories (microsoft/deberta-v3-base) ship only the SentencePiece model, which
+                // transformers converts to a fast tokenizer on load; we read tokenizer.json only.
+                throw new CheckpointException(dir + " has a SentencePiece model ("
+                        + (Files.isRegularFile(dir.resolve(SPM_MODEL)) ? SPM_MODEL : SENTENCEPIECE_MODEL) + ") but no"
+                        + " tokenizer.json, which finetune4j reads. Make one with Python transformers once:"
+                        + " AutoTokenizer.from_pretrained(MODEL).save_pretrained(DIR) saves the fast tokenizer it converts to"
+                        + " as DIR/tokenizer.json; copy config.json and the weights beside it and give --model DIR.");
             } else {
                 throw new CheckpointException(dir + ": no tokenizer.json or vocab.txt, and this command reads text. Copy the"
                         + " tokenizer files of the base model into this directory (tokenizer.json, tokenizer_config.json).");
@@ -275,7 +285,7 @@ public final class TextTokenizer implements AutoCloseable {
     /**
      * Writes tokenizer.json and tokenizer_config.json (with model_max_length) into {@code dir}, and for a
      * WordPiece tokenizer vocab.txt as save_pretrained writes it ({@link #wordPieceVocab}); copies
-     * special_tokens_map.json, sentencepiece.bpe.model, and vocab.txt when none could be written, from
+     * special_tokens_map.json, sentencepiece.bpe.model, spm.model, and vocab.txt when none could be written, from
      * {@code sourceDir} when it has them, so the directory loads in transformers' AutoTokenizer, the slow
      * (use_fast=False) one too. tokenizer_class BertTokenizer is only filled in for a WordPiece model: for
      * others (XLM-R's SentencePiece Unigram) transformers picks the tokenizer from config.json's model_type
@@ -297,8 +307,8 @@ public final class TextTokenizer implements AutoCloseable {
         try {
             AtomicFiles.writeString(dir.resolve(TOKENIZER_CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
             if (sourceDir != null) {
-                for (String f : vocabTxt != null ? List.of(SPECIAL_TOKENS_MAP, SENTENCEPIECE_MODEL)
-                        : List.of(VOCAB_TXT, SPECIAL_TOKENS_MAP, SENTENCEPIECE_MODEL)) {
+                for (String f : vocabTxt != null ? List.of(SPECIAL_TOKENS_MAP, SENTENCEPIECE_MODEL, SPM_MODEL)
+                        : List.of(VOCAB_TXT, SPECIAL_TOKENS_MAP, SENTENCEPIECE_MODEL, SPM_MODEL)) {
                     Path src = sourceDir.resolve(f);
                     if (Files.isRegularFile(src) && !src.toAbsolutePath().normalize().equals(dir.resolve(f).toAbsolutePath().normalize())) {
                         Files.copy(src, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
