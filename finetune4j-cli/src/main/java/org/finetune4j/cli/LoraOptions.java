@@ -19,7 +19,9 @@ final class LoraOptions {
     double dropout;
 
     @Option(names = "--lora-target-modules", split = ",",
-            description = "Module name suffixes (query,value for BERT; q_lin,v_lin for DistilBERT) or all-linear.")
+            description = "Module name suffixes, or all-linear. Default: the architecture's query and value projections,"
+                    + " as PEFT picks them (query,value; q_lin,v_lin for DistilBERT; query_proj,value_proj for DeBERTa;"
+                    + " q,v for MPNet).")
     List<String> targets;
 
     @Option(names = "--lora-layers", split = ",", description = "Only these layer indices (PEFT's layers_to_transform).")

@@ -60,7 +60,9 @@ final class TrainingDefaults implements IDefaultValueProvider {
     }
 
     private void put(String option, Object value) {
-        if (value instanceof List<?> list) {
+        if (value instanceof List<?> list && list.isEmpty()) {
+            return; // no default value: the library decides (LoRA targets: the architecture's query and value)
+        } else if (value instanceof List<?> list) {
             values.put(option, String.join(",", list.stream().map(String::valueOf).toList()));
         } else if (value instanceof Double d) {
             // 5.0E-5 reads as 5e-5 in help; the text parses back to the same double.

@@ -49,7 +49,8 @@ public final class Lora {
      * Wraps the layers {@code config} targets with fresh LoRA branches (A drawn with {@code seed}, B zero).
      * Unknown target names are an error that lists the model's linear modules.
      */
-    public static Lora inject(TransformerModel model, LoraConfig config, long seed) {
+    public static Lora inject(TransformerModel model, LoraConfig asked, long seed) {
+        LoraConfig config = asked.forModelType(model.config().encoder().modelType());
         List<Linear> targets = targets(model, config);
         List<LoraLayer> layers = new ArrayList<>();
         for (Linear l : targets) {

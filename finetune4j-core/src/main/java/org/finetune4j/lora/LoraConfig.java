@@ -21,8 +21,9 @@ import org.finetune4j.io.CheckpointException;
  * @param r the rank of the update B A
  * @param loraAlpha the update is scaled by lora_alpha / r (lora_alpha / sqrt(r) with use_rslora)
  * @param loraDropout dropout on the input of the LoRA branch only
- * @param targetModules module-name suffixes to wrap ("query", "value"), or the single entry
- *     "all-linear" for every linear layer of the encoder
+ * @param targetModules module-name suffixes to wrap ("query", "value"), the single entry "all-linear"
+ *     for every linear layer of the encoder, or empty (null) for the architecture's query and value
+ *     projections ({@link #queryValueTargets}), as PEFT's target_modules=None picks them by model type
  * @param layersToTransform layer indices to wrap (null: all layers)
  * @param modulesToSave modules trained and saved whole; for sequence classification PEFT adds the
  *     classification head ("classifier", "score")
@@ -48,13 +49,10 @@ public record LoraConfig(int r, double loraAlpha, double loraDropout, List<Strin
         if (loraDropout < 0 || loraDropout >= 1) {
             throw new IllegalArgumentException("lora_dropout must be in [0, 1), got " + loraDropout);
         }
-        if (targetModules == null || targetModules.isEmpty()) {
-            throw new IllegalArgumentException("target_modules must name at least one module (e.g. query,value) or be all-linear");
-        }
         if (!BIAS.contains(bias)) {
             throw new IllegalArgumentException("bias must be none, all or lora_only, got " + bias);
         }
-        targetModules = List.copyOf(targetModules);
+        targetModules = targetModules == null ? List.of() : List.copyOf(targetModules);
         layersToTransform = layersToTransform == null ? null : List.copyOf(layersToTransform);
         modulesToSave = List.copyOf(modulesToSave);
     }
@@ -70,7 +68,7 @@ public record LoraConfig(int r, double loraAlpha, double loraDropout, List<Strin
      * projections, which the LoRA paper adapts (Hu et al. 2021, section 7.1), with r 16, alpha 32
      * (scale 2) and dropout 0.05, the settings of the documented LoRA runs.
      */
-    public static final LoraConfig DEFAULTS = of(16, 32, 0.05, List.of("query", "value"));
+    public static final LoraConfig DEFAULTS = of(16, 32, 0.05, List.of());
 
     /**
      * The names of an architecture's query and value projections, the LoRA paper's targets: what
@@ -80,11 +78,29 @@ public record LoraConfig(int r, double loraAlpha, double loraDropout, List<Strin
      */
     public static List<String> queryValueTargets(String modelType) {
         return switch (modelType) {
-            case "bert", "roberta" -> List.of("query", "value");
+            case "bert", "roberta", "xlm-roberta", "electra", "albert" -> List.of("query", "value");
             case "distilbert" -> List.of("q_lin", "v_lin");
             case "deberta-v2" -> List.of("query_proj", "value_proj");
+            case "mpnet" -> List.of("q", "v");
             default -> List.of();
         };
+    }
+
+    /**
+     * This configuration with empty target modules resolved to {@code modelType}'s query and value
+     * projections (what an adapter_config.json then records); unchanged when targets were given.
+     */
+    public LoraConfig forModelType(String modelType) {
+        if (!targetModules.isEmpty()) {
+            return this;
+        }
+        List<String> qv = queryValueTargets(modelType);
+        if (qv.isEmpty()) {
+            throw new IllegalArgumentException("no default LoRA target modules are known for model type " + modelType
+                    + ": name them with --lora-target-modules (or all-linear)");
+        }
+        return new LoraConfig(r, loraAlpha, loraDropout, qv, layersToTransform, modulesToSave, bias, useRslora,
+                baseModelNameOrPath);
     }
 
     public double scale() {

@@ -249,4 +249,17 @@ class LoraTest {
             assertTrue(TestBatches.maxAbsDiff(wrapped, model.logits(input(m, model), false)) < 1e-5, "merged equals wrapped");
         }
     }
+
+    /** The default targets (none named) are the architecture's query and value, as PEFT's target_modules=None. */
+    @Test
+    void theDefaultTargetsAreTheArchitecturesQueryAndValue() {
+        for (String type : List.of("bert", "distilbert", "deberta-v2", "electra")) {
+            try (TransformerModel model = classifier(TinyModels.of(type), 1)) {
+                Lora lora = Lora.inject(model, LoraConfig.DEFAULTS, 3);
+                assertEquals(LoraConfig.queryValueTargets(type), lora.config().targetModules(), type);
+                assertEquals(4, lora.layers().size(), type + ": query and value of 2 layers");
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> LoraConfig.DEFAULTS.forModelType("gpt2"));
+    }
 }
