@@ -48,7 +48,7 @@ public record DataSummary(DatasetStats stats, int emptyTexts, int duplicates, in
     /** The model's positions (less RoBERTa's offset), and the tokenizer's model_max_length when smaller. */
     static int modelMaxLength(Path modelDir, TextTokenizer tok) {
         EncoderConfig enc = ModelConfig.read(modelDir).encoder();
-        int positions = enc.maxPositionEmbeddings() - (enc.modelType().equals("roberta") ? enc.padTokenId() + 1 : 0);
+        int positions = enc.maxPositionEmbeddings() - enc.positionOffset();
         return tok.modelMaxLength() > 0 ? Math.min(tok.modelMaxLength(), positions) : positions;
     }
 

@@ -256,8 +256,7 @@ public final class FineTuning {
 
     /** max_length must fit the model's position table (RoBERTa's first pad_token_id + 1 positions are offsets). */
     private static void checkMaxLength(TrainingConfig cfg, ModelConfig base) {
-        int positions = base.encoder().maxPositionEmbeddings()
-                - (base.encoder().modelType().equals("roberta") ? base.encoder().padTokenId() + 1 : 0);
+        int positions = base.encoder().maxPositionEmbeddings() - base.encoder().positionOffset();
         if (cfg.maxLength() > positions) {
             throw new IllegalArgumentException("--max-length " + cfg.maxLength() + " exceeds the model's " + positions
                     + " positions");

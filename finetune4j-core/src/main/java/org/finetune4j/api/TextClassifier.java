@@ -144,8 +144,7 @@ public final class TextClassifier implements AutoCloseable {
         // The length the model was trained with, else the tokenizer's model_max_length, else the positions.
         int trained = cfg.preprocessing() == null ? 0 : cfg.preprocessing().path("max_length").asInt(0);
         int max = trained > 0 ? trained : probe.modelMaxLength() > 0 ? probe.modelMaxLength() : cfg.encoder().maxPositionEmbeddings();
-        int positions = cfg.encoder().maxPositionEmbeddings() - (cfg.encoder().modelType().equals("roberta")
-                ? cfg.encoder().padTokenId() + 1 : 0);
+        int positions = cfg.encoder().maxPositionEmbeddings() - cfg.encoder().positionOffset();
         probe.checkCompatible(cfg.encoder().vocabSize(), dir.toString());
         TextTokenizer t = probe.withMaxLength(Math.min(max, positions));
         probe.close();

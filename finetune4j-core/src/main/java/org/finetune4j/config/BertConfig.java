@@ -88,6 +88,11 @@ public record BertConfig(
         return true;
     }
 
+    @Override
+    public int positionOffset() {
+        return modelType.equals("roberta") ? padTokenId + 1 : 0;
+    }
+
     public int headDim() {
         return hiddenSize / numHeads;
     }

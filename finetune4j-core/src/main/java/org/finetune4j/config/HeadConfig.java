@@ -43,6 +43,10 @@ public record HeadConfig(String type, Pooling pooling, int hiddenSize, String ac
             case "bert" -> new HeadConfig("linear", Pooling.POOLER, 0, "tanh", enc.classifierDropout());
             case "distilbert" -> new HeadConfig("mlp", Pooling.CLS, enc.hiddenSize(), "relu", enc.classifierDropout());
             case "roberta" -> new HeadConfig("roberta", Pooling.CLS, enc.hiddenSize(), "tanh", enc.classifierDropout());
+            // MPNetClassificationHead computes what RobertaClassificationHead does, under the same keys.
+            case "mpnet" -> new HeadConfig("roberta", Pooling.CLS, enc.hiddenSize(), "tanh", enc.classifierDropout());
+            // AlbertForSequenceClassification: the pooler (albert.pooler, tanh), dropout, classifier.
+            case "albert" -> new HeadConfig("linear", Pooling.POOLER, 0, "tanh", enc.classifierDropout());
             default -> throw new IllegalArgumentException(enc.modelType());
         };
     }

@@ -38,7 +38,9 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
         Double decisionThreshold, Map<String, String> notes, ObjectNode preprocessing, ObjectNode extra) {
 
     public static final String FILE = "config.json";
-    public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert", "distilbert", "roberta");
+    public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert", "distilbert", "roberta", "mpnet", "albert");
+    /** The model types whose encoder has a pooler (tanh of a dense layer on the first token). */
+    static final Set<String> HAS_POOLER = Set.of("bert", "albert");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final String OURS = "finetune4j";
 
@@ -50,8 +52,8 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
         if (head != null && labels.isEmpty()) {
             throw new IllegalArgumentException("a classification head needs at least one label");
         }
-        if (head != null && head.pooling() == Pooling.POOLER && !encoder.modelType().equals("bert")) {
-            throw new IllegalArgumentException("pooling \"pooler\" needs a BERT encoder; " + encoder.modelType()
+        if (head != null && head.pooling() == Pooling.POOLER && !HAS_POOLER.contains(encoder.modelType())) {
+            throw new IllegalArgumentException("pooling \"pooler\" needs a BERT or ALBERT encoder; " + encoder.modelType()
                     + " has no pooler: use cls or mean");
         }
         if (decisionThreshold != null && (labels.size() != 2 || problemType != ProblemType.SINGLE_LABEL)) {
@@ -96,6 +98,8 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
             case "bert" -> "Bert";
             case "distilbert" -> "DistilBert";
             case "roberta" -> "Roberta";
+            case "mpnet" -> "MPNet";
+            case "albert" -> "Albert";
             default -> throw new IllegalStateException(encoder.modelType());
         };
         return base + (isClassifier() ? "ForSequenceClassification" : "Model");
@@ -142,6 +146,8 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
         EncoderConfig enc = switch (modelType) {
             case "bert", "roberta" -> BertConfig.read(node, where, modelType);
             case "distilbert" -> DistilBertConfig.read(node, where);
+            case "mpnet" -> MPNetConfig.read(node, where);
+            case "albert" -> AlbertConfig.read(node, where);
             default -> throw new IllegalStateException();
         };
         List<String> labels = readLabels(node, where);
@@ -179,7 +185,8 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
                 && node.get("architectures").size() > 0) {
             String arch = node.get("architectures").get(0).asText().toLowerCase(java.util.Locale.ROOT);
             type = arch.startsWith("distilbert") ? "distilbert" : arch.startsWith("roberta") ? "roberta"
-                    : arch.startsWith("bert") ? "bert" : null;
+                    : arch.startsWith("bert") ? "bert" : arch.startsWith("mpnet") ? "mpnet"
+                    : arch.startsWith("albert") ? "albert" : null;
         }
         if (type == null) {
             throw new CheckpointException(where + ": no \"model_type\" field. Add one of: "

@@ -8,8 +8,10 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
+import org.finetune4j.config.AlbertConfig;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.DistilBertConfig;
+import org.finetune4j.config.MPNetConfig;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.config.Pooling;
 import org.finetune4j.io.TensorSource;
@@ -50,6 +52,9 @@ public final class TransformerModel implements AutoCloseable {
                         withPooler || config.isClassifier() && config.head().pooling() == Pooling.POOLER);
                 case "distilbert" -> new DistilBert(store, prefix, (DistilBertConfig) config.encoder());
                 case "roberta" -> new Roberta(store, prefix, (BertConfig) config.encoder());
+                case "mpnet" -> new MPNet(store, prefix, (MPNetConfig) config.encoder());
+                case "albert" -> new Albert(store, prefix, (AlbertConfig) config.encoder(),
+                        withPooler || config.isClassifier() && config.head().pooling() == Pooling.POOLER);
                 default -> throw new IllegalStateException(config.encoder().modelType());
             };
             Heads.Head head = config.isClassifier() ? Heads.create(store, config.head(), config.encoder().hiddenSize(),
@@ -95,7 +100,7 @@ public final class TransformerModel implements AutoCloseable {
 
     static Loaded fromSource(TensorSource files, ModelConfig stored, ModelConfig wanted, NDManager parent, boolean strict,
             long seed) {
-        boolean filePooler = files.names().stream().anyMatch(k -> k.endsWith("pooler.dense.weight"));
+        boolean filePooler = files.names().stream().anyMatch(k -> k.endsWith("pooler.dense.weight") || k.endsWith("pooler.weight"));
         TransformerModel model = build(wanted, parent, filePooler && !wanted.isClassifier());
         try {
             boolean reuseHead = stored.isClassifier() && wanted.isClassifier() && stored.head().equals(wanted.head())
@@ -158,6 +163,8 @@ public final class TransformerModel implements AutoCloseable {
             case "bert" -> "bert.";
             case "distilbert" -> "distilbert.";
             case "roberta" -> "roberta.";
+            case "mpnet" -> "mpnet.";
+            case "albert" -> "albert.";
             default -> throw new IllegalArgumentException(modelType);
         };
     }
