@@ -1,8 +1,10 @@
 package org.finetune4j.bench;
 
+import org.finetune4j.config.AlbertConfig;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.DistilBertConfig;
 import org.finetune4j.config.EncoderConfig;
+import org.finetune4j.config.MPNetConfig;
 
 /**
  * Floating-point operations of an encoder forward and training step, counted as the MFU literature
@@ -34,7 +36,10 @@ public final class ModelFlops {
     }
 
     public static ModelFlops of(EncoderConfig c) {
-        int intermediate = c instanceof BertConfig b ? b.intermediateSize() : ((DistilBertConfig) c).hiddenDim();
+        int intermediate = c instanceof BertConfig b ? b.intermediateSize()
+                : c instanceof MPNetConfig p ? p.intermediateSize()
+                : c instanceof AlbertConfig a ? a.intermediateSize()
+                : ((DistilBertConfig) c).hiddenDim();
         return new ModelFlops(c.hiddenSize(), intermediate, c.numLayers());
     }
 

@@ -82,25 +82,47 @@ class ArchitecturesTest {
                 }
                 k.addAll(layerKeys("", "pre_classifier", "classifier"));
             }
+            case "mpnet" -> {
+                k.addAll(List.of("mpnet.embeddings.word_embeddings.weight", "mpnet.embeddings.position_embeddings.weight",
+                        "mpnet.embeddings.LayerNorm.weight", "mpnet.embeddings.LayerNorm.bias",
+                        "mpnet.encoder.relative_attention_bias.weight"));
+                for (int i = 0; i < 2; i++) {
+                    k.addAll(layerKeys("mpnet.encoder.layer." + i + ".", "attention.attn.q", "attention.attn.k", "attention.attn.v",
+                            "attention.attn.o", "attention.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm"));
+                }
+                k.addAll(layerKeys("classifier.", "dense", "out_proj"));
+            }
+            case "albert" -> {
+                k.addAll(List.of("albert.embeddings.word_embeddings.weight", "albert.embeddings.position_embeddings.weight",
+                        "albert.embeddings.token_type_embeddings.weight", "albert.embeddings.LayerNorm.weight",
+                        "albert.embeddings.LayerNorm.bias"));
+                k.addAll(layerKeys("albert.encoder.", "embedding_hidden_mapping_in"));
+                // One layer group, one layer in it: both layers run these weights.
+                k.addAll(layerKeys("albert.encoder.albert_layer_groups.0.albert_layers.0.", "attention.query", "attention.key",
+                        "attention.value", "attention.dense", "attention.LayerNorm", "ffn", "ffn_output", "full_layer_layer_norm"));
+                k.addAll(layerKeys("albert.", "pooler"));
+                k.addAll(layerKeys("", "classifier"));
+            }
             default -> throw new IllegalArgumentException(type);
         }
         return k;
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "mpnet", "albert"})
     void parameterNamesAreTheTransformersStateDictKeys(String type) {
         try (TransformerModel m = TINY.random(classifier(type), 1)) {
             assertEquals(new java.util.TreeSet<>(expectedKeys(type)), new java.util.TreeSet<>(m.parameters().params().keySet()));
             // Linear weights are stored (out, in) as torch.nn.Linear stores them.
             String q = type.equals("distilbert") ? "distilbert.transformer.layer.0.ffn.lin1.weight"
+                    : type.equals("albert") ? "albert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight"
                     : type + ".encoder.layer.0.intermediate.dense.weight";
             assertArrayEquals(new long[] {37, 32}, m.parameters().get(q).shape().getShape());
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "mpnet", "albert"})
     void saveLoadRoundTripIsBitIdentical(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager();
@@ -122,7 +144,7 @@ class ArchitecturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "mpnet", "albert"})
     void paddingDoesNotChangeRealTokenOutputs(String type) {
         ModelConfig cfg = classifier(type);
         int pad = cfg.encoder().padTokenId();
@@ -147,7 +169,7 @@ class ArchitecturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "mpnet", "albert"})
     void dropoutOnlyWhileTraining(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager();
@@ -165,7 +187,7 @@ class ArchitecturesTest {
 
     /** No op on a parameter may attach its result to the long-lived parameter memory (DJL-NOTES.md). */
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "mpnet", "albert"})
     void forwardAndBackwardLeaveNoArraysInParameterMemory(String type) {
         ModelConfig cfg = classifier(type);
         try (TransformerModel m = TINY.random(cfg, 5)) {
@@ -189,7 +211,7 @@ class ArchitecturesTest {
      * else the pooled features. The rest, from the cache, gives the logits of the whole model, bit for bit.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "mpnet", "albert"})
     void logitsFromCachedFeaturesAreTheModelsLogits(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager(); TransformerModel m = TINY.random(cfg, 3)) {
@@ -200,7 +222,7 @@ class ArchitecturesTest {
                 assertArrayEquals(logits, m.logitsFromCached(cached, poolerTrains, false).toFloatArray(),
                         type + ", pooler trains: " + poolerTrains);
             }
-            assertEquals(type.equals("bert"), m.usesPooler());
+            assertEquals(type.equals("bert") || type.equals("albert"), m.usesPooler());
             if (!m.usesPooler()) {
                 IllegalStateException e = assertThrows(IllegalStateException.class,
                         () -> m.encoder().pooler(batch.zeros(new ai.djl.ndarray.types.Shape(1, cfg.encoder().hiddenSize())), false));

@@ -8,10 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import org.finetune4j.config.AlbertConfig;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.DistilBertConfig;
 import org.finetune4j.config.EncoderConfig;
 import org.finetune4j.config.HeadConfig;
+import org.finetune4j.config.MPNetConfig;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.config.ProblemType;
 import org.finetune4j.models.TransformerModel;
@@ -46,11 +48,23 @@ public final class TinyModels {
         return BertConfig.tiny("roberta", VOCAB);
     }
 
+    /** MPNet with the same vocabulary and tokenizer; its padding_idx is 1 as in mpnet-base. */
+    public static MPNetConfig mpnet() {
+        return MPNetConfig.tiny(VOCAB);
+    }
+
+    /** ALBERT with 16-wide embeddings and one layer group shared by both layers. */
+    public static AlbertConfig albert() {
+        return AlbertConfig.tiny(VOCAB);
+    }
+
     public static EncoderConfig of(String modelType) {
         return switch (modelType) {
             case "bert" -> bert();
             case "distilbert" -> distilbert();
             case "roberta" -> roberta();
+            case "mpnet" -> mpnet();
+            case "albert" -> albert();
             default -> throw new IllegalArgumentException(modelType);
         };
     }
