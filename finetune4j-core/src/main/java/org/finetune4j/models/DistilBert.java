@@ -146,6 +146,12 @@ public final class DistilBert implements Encoder {
         return out;
     }
 
+    /** PEFT's default LoRA targets for distilbert: q_lin and v_lin. */
+    @Override
+    public List<String> loraTargets() {
+        return List.of("q_lin", "v_lin");
+    }
+
     @Override
     public String basePrefix() {
         return "distilbert.";

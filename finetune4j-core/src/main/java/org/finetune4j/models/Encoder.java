@@ -32,6 +32,15 @@ public interface Encoder {
     /** Every linear layer of the encoder, by module path (the targets LoRA can wrap). */
     List<Linear> linears();
 
+    /**
+     * The modules PEFT's LoRA wraps when target_modules is not given
+     * (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING): the query and value projections, under this
+     * architecture's names. BERT, RoBERTa and ALBERT call them query and value.
+     */
+    default List<String> loraTargets() {
+        return List.of("query", "value");
+    }
+
     /** The key prefix of the encoder inside a classification checkpoint: "bert.", "distilbert.", "roberta.". */
     String basePrefix();
 

@@ -246,6 +246,12 @@ public final class MPNet implements Encoder {
         return out;
     }
 
+    /** PEFT's default LoRA targets for mpnet: the attention's q and v. */
+    @Override
+    public List<String> loraTargets() {
+        return List.of("q", "v");
+    }
+
     @Override
     public String basePrefix() {
         return "mpnet.";

@@ -20,6 +20,8 @@ import org.finetune4j.config.ProblemType;
 import org.finetune4j.io.CheckpointException;
 import org.finetune4j.io.HostTensor;
 import org.finetune4j.io.WeightFiles;
+import org.finetune4j.lora.Lora;
+import org.finetune4j.lora.LoraConfig;
 import org.finetune4j.nn.Param;
 import org.finetune4j.testing.TestBatches;
 import org.finetune4j.testing.TinyModels;
@@ -228,6 +230,25 @@ class ArchitecturesTest {
                         () -> m.encoder().pooler(batch.zeros(new ai.djl.ndarray.types.Shape(1, cfg.encoder().hiddenSize())), false));
                 assertTrue(e.getMessage().contains("has no pooler"), e.getMessage());
             }
+        }
+    }
+
+    /**
+     * PEFT's default target modules for each model type wrap the query and value projections of every
+     * layer: of each distinct layer, as ALBERT's two layers run one set of weights (one adapter, as PEFT
+     * wraps the one shared module).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "mpnet", "albert"})
+    void peftsDefaultLoraTargetsWrapQueryAndValue(String type) {
+        try (TransformerModel m = TINY.random(classifier(type), 1)) {
+            List<String> targets = m.encoder().loraTargets();
+            Lora.inject(m, LoraConfig.of(4, 8, 0.0, targets), 1);
+            long layers = type.equals("albert") ? 1 : 2;
+            List<String> wrapped = m.encoder().linears().stream().filter(l -> l.adapter() != null).map(l -> l.name()).toList();
+            assertEquals(2 * layers, wrapped.size(), wrapped.toString());
+            assertTrue(wrapped.stream().allMatch(n -> n.endsWith("." + targets.get(0)) || n.endsWith("." + targets.get(1))),
+                    wrapped.toString());
         }
     }
 
