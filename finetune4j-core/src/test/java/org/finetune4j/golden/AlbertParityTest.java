@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.List;
+import org.finetune4j.config.AlbertConfig;
+import org.finetune4j.config.ModelConfig;
 import org.finetune4j.io.SafeTensors;
 import org.finetune4j.models.EncoderInput;
+import org.finetune4j.models.TokenLayout;
 import org.finetune4j.models.TransformerModel;
 import org.finetune4j.testing.Golden;
 import org.finetune4j.testing.NeedsSharedData;
@@ -45,6 +48,28 @@ class AlbertParityTest {
         }
     }
 
+    /** hidden_states_1, the first layer's output: the checkpoint loaded into a one-layer ALBERT (same weights). */
+    @Test
+    void theFirstLayersOutput() {
+        Golden g = Golden.fixture("albert-seqcls");
+        try (NDManager m = NDManager.newBaseManager()) {
+            TransformerModel.Loaded loaded = TransformerModel.fromPretrained(g.dir(), m, c -> {
+                AlbertConfig e = (AlbertConfig) c.encoder();
+                AlbertConfig one = new AlbertConfig(e.vocabSize(), e.embeddingSize(), e.hiddenSize(), 1, e.numHiddenGroups(),
+                        e.numHeads(), e.intermediateSize(), e.innerGroupNum(), e.hiddenAct(), e.hiddenDropout(),
+                        e.attentionDropout(), e.maxPositionEmbeddings(), e.typeVocabSize(), e.initializerRange(),
+                        e.layerNormEps(), e.classifierDropoutProb(), e.padTokenId(), e.bosTokenId(), e.eosTokenId());
+                return new ModelConfig(one, c.labels(), c.problemType(), c.head(), null, c.notes(), c.preprocessing(), c.extra());
+            }, true, 0);
+            try (TransformerModel model = loaded.model()) {
+                assertTrue(loaded.report().clean(), "one layer needs every weight of two: " + loaded.report().summary());
+                EncoderInput in = g.encoderInput(m);
+                g.assertClose("hidden_states_1", model.encoder().forward(in, TokenLayout.padded(in.attentionMask()), false)
+                        .lastHiddenState(), TOL);
+            }
+        }
+    }
+
     @Test
     void saveAndLoadKeepTheLogitsBitForBit() {
         Golden g = Golden.fixture("albert-seqcls");
@@ -52,6 +77,7 @@ class AlbertParityTest {
             EncoderInput in = g.encoderInput(m);
             float[] before = model.logits(in, false).toFloatArray();
             model.save(dir);
+            GoldenRows.checkConfigKeepsEveryField(g, dir);
             try (TransformerModel back = TransformerModel.load(dir, m).model()) {
                 assertEquals(model.config().encoder(), back.config().encoder());
                 assertEquals(model.config().head(), back.config().head());

@@ -1,9 +1,13 @@
 package org.finetune4j.golden;
 
+import static org.junit.jupiter.api.Assertions.fail;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
 import org.finetune4j.models.EncoderInput;
 import org.finetune4j.models.TokenLayout;
 import org.finetune4j.models.TransformerModel;
@@ -55,6 +59,33 @@ final class GoldenRows {
             g.assertClose("row " + i + " in the batch vs alone (ours)", alone.toFloatArray(),
                     packed.get(i + ", :" + len + ", :").toFloatArray(), tol);
         }
+    }
+
+    /**
+     * Every field of the fixture's config.json comes back with the same value from our config.json: the
+     * architecture's fields through its record, the rest kept as read.
+     */
+    static void checkConfigKeepsEveryField(Golden g, Path ours) {
+        try {
+            ObjectMapper json = new ObjectMapper();
+            JsonNode theirs = json.readTree(g.dir().resolve("config.json").toFile());
+            JsonNode back = json.readTree(ours.resolve("config.json").toFile());
+            theirs.fieldNames().forEachRemaining(f -> {
+                if (!back.has(f) || !sameJson(theirs.get(f), back.get(f))) {
+                    fail(g.name() + ": config.json field \"" + f + "\" was " + theirs.get(f) + ", ours writes " + back.get(f));
+                }
+            });
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Equal JSON, numbers compared by value (1e-05 and 0.00001 are the same field). */
+    private static boolean sameJson(JsonNode a, JsonNode b) {
+        if (a.isNumber() && b.isNumber()) {
+            return a.asDouble() == b.asDouble();
+        }
+        return a.equals(b);
     }
 
     /** The real positions of a (B, T, H) array, row after row. */

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
+import org.finetune4j.config.MPNetConfig;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.config.Pooling;
 import org.finetune4j.models.EncoderInput;
@@ -99,6 +100,7 @@ class MPNetParityTest {
             EncoderInput in = g.encoderInput(m);
             float[] before = model.logits(in, false).toFloatArray();
             model.save(dir);
+            GoldenRows.checkConfigKeepsEveryField(g, dir);
             try (TransformerModel back = TransformerModel.load(dir, m).model()) {
                 assertEquals(model.config().encoder(), back.config().encoder());
                 assertEquals(model.config().head(), back.config().head());
@@ -106,6 +108,31 @@ class MPNetParityTest {
                 float[] after = back.logits(in, false).toFloatArray();
                 assertArrayEquals(before, after, 0f);
                 g.assertClose("logits after our save and load", g.tensor("logits").toFloats(), after, TOL);
+            }
+        }
+    }
+
+    /**
+     * hidden_states_1, the first layer's output: the checkpoint loaded into a one-layer MPNet (layer 1's
+     * weights left unused). The bias table is shared, so the one layer sees the same bias.
+     */
+    @Test
+    void theFirstLayersOutput() {
+        Golden g = Golden.fixture("mpnet-seqcls");
+        try (NDManager m = NDManager.newBaseManager()) {
+            TransformerModel.Loaded loaded = TransformerModel.fromPretrained(g.dir(), m, c -> {
+                MPNetConfig e = (MPNetConfig) c.encoder();
+                MPNetConfig one = new MPNetConfig(e.vocabSize(), e.hiddenSize(), 1, e.numHeads(), e.intermediateSize(),
+                        e.hiddenAct(), e.hiddenDropout(), e.attentionDropout(), e.maxPositionEmbeddings(), e.initializerRange(),
+                        e.layerNormEps(), e.relativeAttentionNumBuckets(), e.padTokenId(), e.bosTokenId(), e.eosTokenId());
+                return new ModelConfig(one, c.labels(), c.problemType(), c.head(), null, c.notes(), c.preprocessing(), c.extra());
+            }, false, 0);
+            try (TransformerModel model = loaded.model()) {
+                assertTrue(loaded.report().unexpected().stream().allMatch(k -> k.startsWith("mpnet.encoder.layer.1.")),
+                        loaded.report().summary());
+                EncoderInput in = g.encoderInput(m);
+                g.assertClose("hidden_states_1", model.encoder().forward(in, TokenLayout.padded(in.attentionMask()), false)
+                        .lastHiddenState(), TOL);
             }
         }
     }
