@@ -85,7 +85,7 @@ class ModelConfigTest {
     void unsupportedModelTypeListsTheSupportedOnes() {
         CheckpointException e = assertThrows(CheckpointException.class,
                 () -> ModelConfig.parse("{\"model_type\": \"gpt2\"}", "gpt2/config.json"));
-        assertTrue(e.getMessage().contains("gpt2/config.json") && e.getMessage().contains("bert, distilbert, roberta"),
+        assertTrue(e.getMessage().contains("gpt2/config.json") && e.getMessage().contains("albert, bert, distilbert, mpnet, roberta"),
                 e.getMessage());
     }
 
