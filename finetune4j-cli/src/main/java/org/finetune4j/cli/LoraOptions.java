@@ -19,7 +19,7 @@ final class LoraOptions {
     double dropout;
 
     @Option(names = "--lora-target-modules", split = ",",
-            description = "Module name suffixes (query,value for BERT, RoBERTa and ALBERT; q_lin,v_lin for DistilBERT; q,v for MPNet) or all-linear.")
+            description = "Module name suffixes (query,value; q_lin,v_lin for DistilBERT; q,v for MPNet) or all-linear.")
     List<String> targets;
 
     @Option(names = "--lora-layers", split = ",", description = "Only these layer indices (PEFT's layers_to_transform).")
