@@ -1,10 +1,12 @@
 package org.finetune4j.bench;
 
+import org.finetune4j.config.AlbertConfig;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.DebertaV2Config;
 import org.finetune4j.config.DistilBertConfig;
 import org.finetune4j.config.ElectraConfig;
 import org.finetune4j.config.EncoderConfig;
+import org.finetune4j.config.MPNetConfig;
 
 /**
  * Floating-point operations of an encoder forward and training step, counted as the MFU literature
@@ -38,7 +40,10 @@ public final class ModelFlops {
     public static ModelFlops of(EncoderConfig c) {
         int intermediate = c instanceof BertConfig b ? b.intermediateSize()
                 : c instanceof ElectraConfig e ? e.intermediateSize() // its E -> H projection is an embedding cost, left out
-                : c instanceof DebertaV2Config d ? d.intermediateSize() : ((DistilBertConfig) c).hiddenDim();
+                : c instanceof DebertaV2Config d ? d.intermediateSize()
+                : c instanceof MPNetConfig p ? p.intermediateSize()
+                : c instanceof AlbertConfig a ? a.intermediateSize()
+                : ((DistilBertConfig) c).hiddenDim();
         return new ModelFlops(c.hiddenSize(), intermediate, c.numLayers());
     }
 

@@ -3,8 +3,9 @@ package org.finetune4j.config;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /** The encoder part of a config.json, one record per architecture, with Hugging Face field names. */
-public sealed interface EncoderConfig permits BertConfig, DistilBertConfig, ElectraConfig, DebertaV2Config {
-    /** transformers' model_type: "bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2". */
+public sealed interface EncoderConfig permits BertConfig, DistilBertConfig, ElectraConfig, DebertaV2Config, MPNetConfig,
+        AlbertConfig {
+    /** transformers' model_type: "bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2", "mpnet", "albert". */
     String modelType();
 
     int vocabSize();
@@ -28,6 +29,7 @@ public sealed interface EncoderConfig permits BertConfig, DistilBertConfig, Elec
 
     /** Dropout for a classification head, as the architecture's own ForSequenceClassification uses it. */
     double classifierDropout();
+
 
     /** Whether the encoder takes token_type_ids. */
     boolean usesTokenTypes();

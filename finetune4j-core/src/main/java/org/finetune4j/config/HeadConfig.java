@@ -49,6 +49,10 @@ public record HeadConfig(String type, Pooling pooling, int hiddenSize, String ac
             // DebertaV2ForSequenceClassification: ContextPooler (the encoder's pooler here) -> dropout -> classifier.
             case "deberta-v2" -> new HeadConfig("linear", Pooling.POOLER, 0, ((DebertaV2Config) enc).poolerHiddenAct(),
                     enc.classifierDropout());
+            // MPNetClassificationHead computes what RobertaClassificationHead does, under the same keys.
+            case "mpnet" -> new HeadConfig("roberta", Pooling.CLS, enc.hiddenSize(), "tanh", enc.classifierDropout());
+            // AlbertForSequenceClassification: the pooler (albert.pooler, tanh), dropout, classifier.
+            case "albert" -> new HeadConfig("linear", Pooling.POOLER, 0, "tanh", enc.classifierDropout());
             default -> throw new IllegalArgumentException(enc.modelType());
         };
     }

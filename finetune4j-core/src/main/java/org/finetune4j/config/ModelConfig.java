@@ -39,11 +39,11 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
 
     public static final String FILE = "config.json";
     public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert", "distilbert", "roberta", "xlm-roberta", "electra",
-            "deberta-v2");
+            "deberta-v2", "mpnet", "albert");
+    /** Architectures whose classifier has a pooler: BertPooler, ALBERT's pooler, DeBERTa's ContextPooler. */
+    static final Set<String> HAS_POOLER = Set.of("bert", "albert", "deberta-v2");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final String OURS = "finetune4j";
-    /** Architectures whose classifier has a pooler: BertPooler, DeBERTa's ContextPooler. */
-    private static final Set<String> HAS_POOLER = Set.of("bert", "deberta-v2");
 
     public ModelConfig {
         labels = List.copyOf(labels);
@@ -54,7 +54,7 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
             throw new IllegalArgumentException("a classification head needs at least one label");
         }
         if (head != null && head.pooling() == Pooling.POOLER && !HAS_POOLER.contains(encoder.modelType())) {
-            throw new IllegalArgumentException("pooling \"pooler\" needs a BERT or DeBERTa-v2 encoder; " + encoder.modelType()
+            throw new IllegalArgumentException("pooling \"pooler\" needs a BERT, ALBERT or DeBERTa-v2 encoder; " + encoder.modelType()
                     + " has no pooler: use cls or mean");
         }
         if (decisionThreshold != null && (labels.size() != 2 || problemType != ProblemType.SINGLE_LABEL)) {
@@ -102,6 +102,8 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
             case "xlm-roberta" -> "XLMRoberta";
             case "electra" -> "Electra";
             case "deberta-v2" -> "DebertaV2";
+            case "mpnet" -> "MPNet";
+            case "albert" -> "Albert";
             default -> throw new IllegalStateException(encoder.modelType());
         };
         return base + (isClassifier() ? "ForSequenceClassification" : "Model");
@@ -150,6 +152,8 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
             case "electra" -> ElectraConfig.read(node, where);
             case "distilbert" -> DistilBertConfig.read(node, where);
             case "deberta-v2" -> DebertaV2Config.read(node, where);
+            case "mpnet" -> MPNetConfig.read(node, where);
+            case "albert" -> AlbertConfig.read(node, where);
             default -> throw new IllegalStateException();
         };
         List<String> labels = readLabels(node, where);
@@ -188,7 +192,8 @@ public record ModelConfig(EncoderConfig encoder, List<String> labels, ProblemTyp
             String arch = node.get("architectures").get(0).asText().toLowerCase(java.util.Locale.ROOT);
             type = arch.startsWith("distilbert") ? "distilbert" : arch.startsWith("roberta") ? "roberta"
                     : arch.startsWith("bert") ? "bert" : arch.startsWith("xlmroberta") ? "xlm-roberta"
-                    : arch.startsWith("electra") ? "electra" : null;
+                    : arch.startsWith("electra") ? "electra" : arch.startsWith("mpnet") ? "mpnet"
+                    : arch.startsWith("albert") ? "albert" : null;
         }
         if (type == null) {
             throw new CheckpointException(where + ": no \"model_type\" field. Add one of: "

@@ -32,6 +32,7 @@ public interface Encoder {
     /** Every linear layer of the encoder, by module path (the targets LoRA can wrap). */
     List<Linear> linears();
 
+
     /** The key prefix of the encoder inside a classification checkpoint: "bert.", "distilbert.", "roberta.". */
     String basePrefix();
 

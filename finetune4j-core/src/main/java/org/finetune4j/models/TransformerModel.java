@@ -8,10 +8,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
+import org.finetune4j.config.AlbertConfig;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.DebertaV2Config;
 import org.finetune4j.config.DistilBertConfig;
 import org.finetune4j.config.ElectraConfig;
+import org.finetune4j.config.MPNetConfig;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.config.Pooling;
 import org.finetune4j.io.TensorSource;
@@ -56,6 +58,9 @@ public final class TransformerModel implements AutoCloseable {
                 // DebertaV2Model has no pooler: only the classifier has its ContextPooler.
                 case "deberta-v2" -> new DebertaV2(store, prefix, (DebertaV2Config) config.encoder(),
                         config.isClassifier() && config.head().pooling() == Pooling.POOLER);
+                case "mpnet" -> new MPNet(store, prefix, (MPNetConfig) config.encoder());
+                case "albert" -> new Albert(store, prefix, (AlbertConfig) config.encoder(),
+                        withPooler || config.isClassifier() && config.head().pooling() == Pooling.POOLER);
                 default -> throw new IllegalStateException(config.encoder().modelType());
             };
             Heads.Head head = config.isClassifier() ? Heads.create(store, config.head(), config.encoder().hiddenSize(),
@@ -101,7 +106,7 @@ public final class TransformerModel implements AutoCloseable {
 
     static Loaded fromSource(TensorSource files, ModelConfig stored, ModelConfig wanted, NDManager parent, boolean strict,
             long seed) {
-        boolean filePooler = files.names().stream().anyMatch(k -> k.endsWith("pooler.dense.weight"));
+        boolean filePooler = files.names().stream().anyMatch(k -> k.endsWith("pooler.dense.weight") || k.endsWith("pooler.weight"));
         TransformerModel model = build(wanted, parent, filePooler && !wanted.isClassifier());
         try {
             boolean reuseHead = stored.isClassifier() && wanted.isClassifier() && stored.head().equals(wanted.head())
@@ -166,6 +171,8 @@ public final class TransformerModel implements AutoCloseable {
             case "roberta", "xlm-roberta" -> "roberta."; // XLMRobertaForSequenceClassification's too
             case "electra" -> "electra.";
             case "deberta-v2" -> "deberta.";
+            case "mpnet" -> "mpnet.";
+            case "albert" -> "albert.";
             default -> throw new IllegalArgumentException(modelType);
         };
     }

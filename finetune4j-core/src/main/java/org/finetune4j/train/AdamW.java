@@ -127,9 +127,13 @@ public final class AdamW implements AutoCloseable {
         return params.stream().allMatch(p -> !p.array().getDevice().isGpu() && p.array().getDataType() == DataType.FLOAT32);
     }
 
-    /** transformers' rule: no decay for biases and LayerNorm weights (get_parameter_names minus ALL_LAYERNORM_LAYERS). */
+    /**
+     * transformers' rule (Trainer.get_decay_parameter_names): no decay for LayerNorm weights
+     * (get_parameter_names minus ALL_LAYERNORM_LAYERS) and for every name containing "bias", which also
+     * exempts MPNet's encoder.relative_attention_bias.weight.
+     */
     public static boolean decaysByDefault(String name) {
-        return !name.endsWith(".bias") && !name.contains("LayerNorm") && !name.contains("layer_norm");
+        return !name.contains("bias") && !name.contains("LayerNorm") && !name.contains("layer_norm");
     }
 
     /**

@@ -60,6 +60,7 @@ public final class Strategies {
                     throw new IllegalArgumentException("--frozen-layers " + cfg.frozenLayers() + " exceeds the model's "
                             + layers + " layers");
                 }
+                requireUnsharedBoundary(model, cfg.frozenLayers());
                 Predicate<String> frozen = k -> k.startsWith(model.encoder().embeddingsPrefix());
                 for (int i = 0; i < cfg.frozenLayers(); i++) {
                     String p = model.encoder().layerPrefix(i);
@@ -77,9 +78,46 @@ public final class Strategies {
         return out;
     }
 
-    /** Whether BERT's pooler is among the trainable parameters (it then cannot be cached). */
+    /**
+     * Freezing the lowest {@code frozen} layers by their weights needs every layer above to run other
+     * weights. ALBERT's layers share weights (one layer group for all layers in every released
+     * checkpoint): there, only a boundary between two groups can be honoured, and anything else is
+     * refused instead of silently freezing layers above the boundary or training those below it.
+     */
+    static void requireUnsharedBoundary(TransformerModel model, int frozen) {
+        int layers = model.config().encoder().numLayers();
+        if (sharesAcross(model, frozen, layers)) {
+            List<Integer> possible = new ArrayList<>();
+            for (int k = 0; k <= layers; k++) {
+                if (!sharesAcross(model, k, layers)) {
+                    possible.add(k);
+                }
+            }
+            throw new IllegalArgumentException("--frozen-layers " + frozen + " cannot be honoured by this "
+                    + model.config().encoder().modelType() + " model: its layers share weights (layer " + frozen
+                    + " runs \"" + model.encoder().layerPrefix(frozen) + "*\", as a layer below it does), so they"
+                    + " cannot be frozen apart. Choose --frozen-layers from " + possible
+                    + ", or the frozen or lora strategy.");
+        }
+    }
+
+    /** Whether a layer at or above {@code frozen} runs the same weights as one below it. */
+    private static boolean sharesAcross(TransformerModel model, int frozen, int layers) {
+        Set<String> below = new java.util.HashSet<>();
+        for (int i = 0; i < frozen; i++) {
+            below.add(model.encoder().layerPrefix(i));
+        }
+        for (int i = frozen; i < layers; i++) {
+            if (below.contains(model.encoder().layerPrefix(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the encoder's pooler (BERT's pooler.dense, ALBERT's pooler) trains (it then cannot be cached). */
     public static boolean poolerTrains(TransformerModel model) {
         return model.parameters().params().values().stream()
-                .anyMatch(p -> p.trainable() && p.name().contains("pooler.dense."));
+                .anyMatch(p -> p.trainable() && p.name().contains("pooler."));
     }
 }

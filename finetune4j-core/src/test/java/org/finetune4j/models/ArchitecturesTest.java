@@ -14,12 +14,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.finetune4j.config.HeadConfig;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.config.ProblemType;
 import org.finetune4j.io.CheckpointException;
 import org.finetune4j.io.HostTensor;
 import org.finetune4j.io.WeightFiles;
+import org.finetune4j.lora.Lora;
+import org.finetune4j.lora.LoraConfig;
 import org.finetune4j.nn.Param;
 import org.finetune4j.testing.TestBatches;
 import org.finetune4j.testing.TinyModels;
@@ -109,6 +112,26 @@ class ArchitecturesTest {
                             "intermediate.dense", "output.dense", "output.LayerNorm"));
                 }
                 k.addAll(layerKeys("pooler.", "dense"));
+            }
+            case "mpnet" -> {
+                k.addAll(List.of("mpnet.embeddings.word_embeddings.weight", "mpnet.embeddings.position_embeddings.weight",
+                        "mpnet.embeddings.LayerNorm.weight", "mpnet.embeddings.LayerNorm.bias",
+                        "mpnet.encoder.relative_attention_bias.weight"));
+                for (int i = 0; i < 2; i++) {
+                    k.addAll(layerKeys("mpnet.encoder.layer." + i + ".", "attention.attn.q", "attention.attn.k", "attention.attn.v",
+                            "attention.attn.o", "attention.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm"));
+                }
+                k.addAll(layerKeys("classifier.", "dense", "out_proj"));
+            }
+            case "albert" -> {
+                k.addAll(List.of("albert.embeddings.word_embeddings.weight", "albert.embeddings.position_embeddings.weight",
+                        "albert.embeddings.token_type_embeddings.weight", "albert.embeddings.LayerNorm.weight",
+                        "albert.embeddings.LayerNorm.bias"));
+                k.addAll(layerKeys("albert.encoder.", "embedding_hidden_mapping_in"));
+                // One layer group, one layer in it: both layers run these weights.
+                k.addAll(layerKeys("albert.encoder.albert_layer_groups.0.albert_layers.0.", "attention.query", "attention.key",
+                        "attention.value", "attention.dense", "attention.LayerNorm", "ffn", "ffn_output", "full_layer_layer_norm"));
+                k.addAll(layerKeys("albert.", "pooler"));
                 k.addAll(layerKeys("", "classifier"));
             }
             default -> throw new IllegalArgumentException(type);
@@ -117,12 +140,13 @@ class ArchitecturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2", "mpnet", "albert"})
     void parameterNamesAreTheTransformersStateDictKeys(String type) {
         try (TransformerModel m = TINY.random(classifier(type), 1)) {
             assertEquals(new java.util.TreeSet<>(expectedKeys(type)), new java.util.TreeSet<>(m.parameters().params().keySet()));
             // Linear weights are stored (out, in) as torch.nn.Linear stores them.
             String q = type.equals("distilbert") ? "distilbert.transformer.layer.0.ffn.lin1.weight"
+                    : type.equals("albert") ? "albert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight"
                     : m.encoder().prefix() + "encoder.layer.0.intermediate.dense.weight";
             assertArrayEquals(new long[] {37, 32}, m.parameters().get(q).shape().getShape());
             if (type.equals("electra")) { // embedding_size 16 under hidden 32
@@ -134,7 +158,7 @@ class ArchitecturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2", "mpnet", "albert"})
     void saveLoadRoundTripIsBitIdentical(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager();
@@ -157,7 +181,7 @@ class ArchitecturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2", "mpnet", "albert"})
     void paddingDoesNotChangeRealTokenOutputs(String type) {
         ModelConfig cfg = classifier(type);
         int pad = cfg.encoder().padTokenId();
@@ -182,7 +206,7 @@ class ArchitecturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2", "mpnet", "albert"})
     void dropoutOnlyWhileTraining(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager();
@@ -200,7 +224,7 @@ class ArchitecturesTest {
 
     /** No op on a parameter may attach its result to the long-lived parameter memory (DJL-NOTES.md). */
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2", "mpnet", "albert"})
     void forwardAndBackwardLeaveNoArraysInParameterMemory(String type) {
         ModelConfig cfg = classifier(type);
         try (TransformerModel m = TINY.random(cfg, 5)) {
@@ -224,7 +248,7 @@ class ArchitecturesTest {
      * else the pooled features. The rest, from the cache, gives the logits of the whole model, bit for bit.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2", "mpnet", "albert"})
     void logitsFromCachedFeaturesAreTheModelsLogits(String type) {
         ModelConfig cfg = classifier(type);
         try (NDManager batch = TINY.manager().newSubManager(); TransformerModel m = TINY.random(cfg, 3)) {
@@ -235,7 +259,7 @@ class ArchitecturesTest {
                 assertArrayEquals(logits, m.logitsFromCached(cached, poolerTrains, false).toFloatArray(),
                         type + ", pooler trains: " + poolerTrains);
             }
-            assertEquals(type.equals("bert") || type.equals("deberta-v2"), m.usesPooler());
+            assertEquals(Set.of("bert", "deberta-v2", "albert").contains(type), m.usesPooler());
             if (!m.usesPooler()) {
                 IllegalStateException e = assertThrows(IllegalStateException.class,
                         () -> m.encoder().pooler(batch.zeros(new ai.djl.ndarray.types.Shape(1, cfg.encoder().hiddenSize())), false));
@@ -269,6 +293,25 @@ class ArchitecturesTest {
                 double d = TestBatches.maxAbsDiff(a.get(i + ", :" + len[i] + ", :"), b.get(i + ", :" + len[i] + ", :"));
                 assertTrue(d <= 1e-5, layout + " row " + i + ": " + d);
             }
+        }
+    }
+
+    /**
+     * PEFT's default target modules for each model type wrap the query and value projections of every
+     * layer: of each distinct layer, as ALBERT's two layers run one set of weights (one adapter, as PEFT
+     * wraps the one shared module).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "deberta-v2", "mpnet", "albert"})
+    void peftsDefaultLoraTargetsWrapQueryAndValue(String type) {
+        try (TransformerModel m = TINY.random(classifier(type), 1)) {
+            List<String> targets = LoraConfig.queryValueTargets(type);
+            Lora.inject(m, LoraConfig.DEFAULTS, 1);
+            long layers = type.equals("albert") ? 1 : 2;
+            List<String> wrapped = m.encoder().linears().stream().filter(l -> l.adapter() != null).map(l -> l.name()).toList();
+            assertEquals(2 * layers, wrapped.size(), wrapped.toString());
+            assertTrue(wrapped.stream().allMatch(n -> n.endsWith("." + targets.get(0)) || n.endsWith("." + targets.get(1))),
+                    wrapped.toString());
         }
     }
 

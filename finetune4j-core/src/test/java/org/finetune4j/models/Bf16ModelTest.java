@@ -28,7 +28,7 @@ class Bf16ModelTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "mpnet", "albert"})
     void bf16LogitsStayCloseToFp32(String type, @TempDir Path tokDir) {
         TinyModels.writeTokenizer(tokDir);
         ModelConfig cfg = ArchitecturesTest.classifier(type);

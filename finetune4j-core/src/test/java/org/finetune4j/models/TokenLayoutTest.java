@@ -33,7 +33,7 @@ class TokenLayoutTest {
     static final TinyModels.Fixture TINY = new TinyModels.Fixture();
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra"})
+    @ValueSource(strings = {"bert", "distilbert", "roberta", "xlm-roberta", "electra", "mpnet", "albert"})
     void packedInferenceGivesThePaddedBatchsStatesAndLogits(String type) {
         ModelConfig cfg = ArchitecturesTest.classifier(type);
         try (NDManager batch = TINY.manager().newSubManager(); TransformerModel m = TransformerModel.random(cfg, TINY.manager(), 5)) {

@@ -8,12 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import org.finetune4j.config.AlbertConfig;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.DebertaV2Config;
 import org.finetune4j.config.DistilBertConfig;
 import org.finetune4j.config.ElectraConfig;
 import org.finetune4j.config.EncoderConfig;
 import org.finetune4j.config.HeadConfig;
+import org.finetune4j.config.MPNetConfig;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.config.ProblemType;
 import org.finetune4j.models.TransformerModel;
@@ -63,6 +65,16 @@ public final class TinyModels {
         return DebertaV2Config.tiny(VOCAB);
     }
 
+    /** MPNet with the same vocabulary and tokenizer; its padding_idx is 1 as in mpnet-base. */
+    public static MPNetConfig mpnet() {
+        return MPNetConfig.tiny(VOCAB);
+    }
+
+    /** ALBERT with 16-wide embeddings and one layer group shared by both layers. */
+    public static AlbertConfig albert() {
+        return AlbertConfig.tiny(VOCAB);
+    }
+
     public static EncoderConfig of(String modelType) {
         return switch (modelType) {
             case "bert" -> bert();
@@ -71,6 +83,8 @@ public final class TinyModels {
             case "xlm-roberta" -> xlmRoberta();
             case "electra" -> electra();
             case "deberta-v2" -> deberta();
+            case "mpnet" -> mpnet();
+            case "albert" -> albert();
             default -> throw new IllegalArgumentException(modelType);
         };
     }
