@@ -248,17 +248,21 @@ public final class FineTuning {
         }
     }
 
-    private static RunResult runLocked(Spec spec, TrainerListener listener) {
-        TrainingConfig cfg = spec.training();
+    private static RunResult runLocked(Spec asked, TrainerListener listener) {
+        TrainingConfig cfg = asked.training();
         Consumer<String> log = listener::onMessage;
         long started = System.nanoTime();
-        Path resume = resumePath(spec);
+        Path resume = resumePath(asked);
         if (resume == null) {
-            RunDirectory.prepare(spec.output(), spec.overwrite());
+            RunDirectory.prepare(asked.output(), asked.overwrite());
         }
-        Prepared data = prepare(spec.data(), cfg.seed(), log); // before the model: a bad file fails before any import
-        Path modelDir = ModelLocator.resolve(spec.model());
+        Prepared data = prepare(asked.data(), cfg.seed(), log); // before the model: a bad file fails before any import
+        Path modelDir = ModelLocator.resolve(asked.model());
         ModelConfig base = ModelConfig.read(modelDir);
+        // LoRA without target modules: the architecture's query and value, recorded as such in run_config.json.
+        Spec spec = asked.lora() == null ? asked : new Spec(asked.model(), asked.data(), asked.head(), asked.multiLabel(),
+                cfg, asked.lora().forModelType(base.encoder().modelType()), asked.mergeLora(), asked.output(),
+                asked.overwrite(), asked.resumeFrom());
         HeadConfig head = spec.head().resolve(base);
         checkMaxLength(cfg, base);
         Map<String, Object> settings = RunArtifacts.runConfig(spec, modelDir, head, data, null);

@@ -112,6 +112,7 @@ class ArchitecturesTest {
                             "intermediate.dense", "output.dense", "output.LayerNorm"));
                 }
                 k.addAll(layerKeys("pooler.", "dense"));
+                k.addAll(layerKeys("", "classifier"));
             }
             case "mpnet" -> {
                 k.addAll(List.of("mpnet.embeddings.word_embeddings.weight", "mpnet.embeddings.position_embeddings.weight",
