@@ -57,10 +57,30 @@ final class ResultsCommand implements Callable<Integer> {
         List<String> lines = commands == null ? List.of() : readCommands(commands);
         ResultsTable.Page page = new ResultsTable.Page(commit != null ? commit : gitCommit(),
                 date != null ? date : LocalDate.now().toString(), ResultsTable.machine(Path.of("/proc/cpuinfo")), rows, b, lines);
-        AtomicFiles.writeString(output, page.toMarkdown());
+        AtomicFiles.writeString(output, page.toMarkdown() + keptSections(output));
         System.err.println(output + " written: " + rows.size() + (rows.size() == 1 ? " run" : " runs")
                 + (b == null ? "" : ", bench " + bench));
         return 0;
+    }
+
+    /**
+     * The line after which RESULTS.md holds sections measured by other scripts (the kill/resume chaos run,
+     * the base-size bench), each naming its own commit and command: regenerating the page keeps them.
+     */
+    static final String KEPT_MARKER = "<!-- Sections below are measured by their own scripts; `results` keeps them. -->";
+
+    /** The part of an existing page from {@link #KEPT_MARKER} on ("" when there is none). */
+    static String keptSections(Path page) {
+        if (!Files.isRegularFile(page)) {
+            return "";
+        }
+        try {
+            String old = Files.readString(page, StandardCharsets.UTF_8);
+            int at = old.indexOf(KEPT_MARKER);
+            return at < 0 ? "" : "\n" + old.substring(at);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + page + ": " + e.getMessage(), e);
+        }
     }
 
     private static List<String> readCommands(Path file) {

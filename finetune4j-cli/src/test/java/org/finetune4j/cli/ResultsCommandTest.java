@@ -1,6 +1,7 @@
 package org.finetune4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -67,17 +68,34 @@ class ResultsCommandTest {
     @Test
     void anExistingPageIsReplacedOnlyWithOverwrite() throws Exception {
         Path page = dir.resolve("existing.md");
-        Files.writeString(page, "by hand\n");
+        Files.writeString(page, "typed in\n");
 
         CliRun refused = CliRun.of("results", "--runs", run.toString(), "--commit", "abc1234", "--output", page.toString());
         assertEquals(2, refused.exitCode());
         assertTrue(refused.err().contains("--overwrite"), refused.err());
-        assertEquals("by hand\n", Files.readString(page));
+        assertEquals("typed in\n", Files.readString(page));
 
         CliRun replaced = CliRun.of("results", "--runs", run.toString(), "--commit", "abc1234", "--output", page.toString(),
                 "--overwrite");
         assertEquals(0, replaced.exitCode(), replaced.err());
         assertTrue(Files.readString(page).startsWith("# Results\n"));
+        assertFalse(Files.readString(page).contains("typed in"), "nothing before the marker is kept");
+    }
+
+    /** Sections measured by their own scripts (after the marker) survive a regeneration; the generated part is new. */
+    @Test
+    void sectionsAfterTheMarkerAreKept() throws Exception {
+        Path page = dir.resolve("kept.md");
+        String kept = ResultsCommand.KEPT_MARKER + "\n\n## Kill and resume\n\n20 of 20 bit-identical (commit 1234567).\n";
+        Files.writeString(page, "# Results\n\nold generated part\n\n" + kept);
+
+        CliRun r = CliRun.of("results", "--runs", run.toString(), "--commit", "abc1234", "--output", page.toString(),
+                "--overwrite");
+        assertEquals(0, r.exitCode(), r.err());
+        String now = Files.readString(page);
+        assertTrue(now.startsWith("# Results\n") && now.contains("abc1234"), now);
+        assertFalse(now.contains("old generated part"), now);
+        assertTrue(now.endsWith(kept), now);
     }
 
     @Test
