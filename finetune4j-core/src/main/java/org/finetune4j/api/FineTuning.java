@@ -268,6 +268,7 @@ public final class FineTuning {
         Map<String, Object> settings = RunArtifacts.runConfig(spec, modelDir, head, data, null);
         if (resume != null) {
             ResumeCheck.check(spec.output(), settings, log);
+            RunDirectory.removeResults(spec.output()); // the resumed run writes its own; none may outlive a failure
         }
         RunArtifacts.writeJson(spec.output().resolve("run_config.json"), settings); // what this run is, results at the end
         try (NDManager manager = NDManager.newBaseManager();

@@ -40,6 +40,23 @@ public final class RunDirectory {
     private RunDirectory() {
     }
 
+    /**
+     * The files a run writes from its final evaluation. A resumed run removes an earlier run's before it
+     * trains, so that a resume that fails leaves no results contradicting its run_config.json.
+     */
+    static final List<String> RESULT_FILES = List.of("eval_results.json", "test_results.json", "classification_report.txt",
+            "classification_report.json", "test_classification_report.txt", "test_classification_report.json",
+            "report.html", "misclassified.csv");
+
+    /** Deletes {@link #RESULT_FILES} and the report's charts (*.png) from a run directory. */
+    static void removeResults(Path dir) {
+        for (String n : entries(dir)) {
+            if (RESULT_FILES.contains(n) || n.matches("[a-z_]+\\.png")) {
+                delete(dir.resolve(n));
+            }
+        }
+    }
+
     /** Whether {@code dir} already holds (part of) a run. */
     public static boolean holdsRun(Path dir) {
         return !entries(dir).isEmpty() && entries(dir).stream().anyMatch(RunDirectory::isRunFile);
