@@ -17,7 +17,7 @@ mvn -q -B -o -pl finetune4j-cli -am verify -Dtest=KillResumeTest -Dsurefire.fail
 if [ "$status" -ne 0 ]; then
   cat "$log" >&2
 else
-  grep -a -E "^kill-|killed runs resumed" "$log"
+  grep -a -o -E "kill-[0-9]+: .*|[0-9]+ of [0-9]+ killed runs resumed.*" "$log"
 fi
 rm -f "$log"
 exit "$status"
