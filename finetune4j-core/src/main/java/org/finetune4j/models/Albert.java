@@ -238,11 +238,6 @@ public final class Albert implements Encoder {
      * encoder.embedding_hidden_mapping_in, lies outside this prefix as it does in the checkpoint.
      */
     @Override
-    public String embeddingsPrefix() {
-        return prefix + "embeddings.";
-    }
-
-    @Override
     public boolean isIgnorableKey(String key) {
         // Buffers, the pre-training heads of AlbertForPreTraining / AlbertForMaskedLM, and an unused pooler.
         boolean unusedPooler = pooler == null && (key.endsWith("pooler.weight") || key.endsWith("pooler.bias"));

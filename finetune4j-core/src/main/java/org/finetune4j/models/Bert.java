@@ -228,16 +228,6 @@ public final class Bert implements Encoder {
     }
 
     @Override
-    public String layerPrefix(int i) {
-        return prefix + "encoder.layer." + i + ".";
-    }
-
-    @Override
-    public String embeddingsPrefix() {
-        return prefix + "embeddings.";
-    }
-
-    @Override
     public boolean isIgnorableKey(String key) {
         // Buffers and the pre-training heads of BertForPreTraining (transformers drops them too).
         boolean unusedPooler = pooler == null && key.contains("pooler.dense.");

@@ -472,21 +472,11 @@ public final class DebertaV2 implements Encoder {
         return POOLER;
     }
 
-    @Override
-    public String layerPrefix(int i) {
-        return prefix + "encoder.layer." + i + ".";
-    }
-
     /**
      * The token embeddings. The relative-position embeddings ({@code encoder.rel_embeddings}, and
      * {@code encoder.LayerNorm}) are not under it: every layer reads them, so partial freezing, which
      * freezes this prefix and the lowest layers, leaves them training with the upper layers.
      */
-    @Override
-    public String embeddingsPrefix() {
-        return prefix + "embeddings.";
-    }
-
     @Override
     public boolean isIgnorableKey(String key) {
         // The position_ids buffer, the pre-training heads of DebertaV2ForMaskedLM (lm_predictions) and of

@@ -162,11 +162,6 @@ public final class DistilBert implements Encoder {
     }
 
     @Override
-    public String embeddingsPrefix() {
-        return prefix + "embeddings.";
-    }
-
-    @Override
     public boolean isIgnorableKey(String key) {
         // DistilBertForMaskedLM's vocabulary head, and the position_ids buffer.
         return key.endsWith("embeddings.position_ids") || key.startsWith("vocab_transform.")

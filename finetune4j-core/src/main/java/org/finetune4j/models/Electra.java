@@ -126,11 +126,6 @@ public final class Electra implements Encoder {
         return prefix;
     }
 
-    @Override
-    public String layerPrefix(int i) {
-        return prefix + "encoder.layer." + i + ".";
-    }
-
     /**
      * "electra.embeddings", without the dot, so that it also covers {@code embeddings_project}: the
      * projection belongs to the embedding stage (it runs before layer 0), and partial training freezes

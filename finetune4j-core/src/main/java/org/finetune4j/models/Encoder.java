@@ -45,10 +45,14 @@ public interface Encoder {
     }
 
     /** The parameter-name prefix of layer i (0 = lowest), e.g. "bert.encoder.layer.3.". */
-    String layerPrefix(int i);
+    default String layerPrefix(int i) {
+        return prefix() + "encoder.layer." + i + ".";
+    }
 
     /** The parameter-name prefix of the embeddings, e.g. "bert.embeddings.". */
-    String embeddingsPrefix();
+    default String embeddingsPrefix() {
+        return prefix() + "embeddings.";
+    }
 
     /** Checkpoint keys this encoder never uses but checkpoints often carry (buffers, pre-training heads). */
     boolean isIgnorableKey(String key);

@@ -257,16 +257,6 @@ public final class MPNet implements Encoder {
     }
 
     @Override
-    public String layerPrefix(int i) {
-        return prefix + "encoder.layer." + i + ".";
-    }
-
-    @Override
-    public String embeddingsPrefix() {
-        return prefix + "embeddings.";
-    }
-
-    @Override
     public boolean isIgnorableKey(String key) {
         // MPNetModel's pooler (all-mpnet-base-v2 carries it; sentence-transformers ignores it), the
         // masked-LM head of MPNetForMaskedLM, and the position_ids buffer.

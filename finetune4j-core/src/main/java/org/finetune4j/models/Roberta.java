@@ -88,16 +88,6 @@ public final class Roberta implements Encoder {
     }
 
     @Override
-    public String layerPrefix(int i) {
-        return prefix + "encoder.layer." + i + ".";
-    }
-
-    @Override
-    public String embeddingsPrefix() {
-        return prefix + "embeddings.";
-    }
-
-    @Override
     public boolean isIgnorableKey(String key) {
         // RobertaModel's pooler (unused by RobertaForSequenceClassification), the LM head, buffers.
         return key.endsWith("embeddings.position_ids") || key.contains("pooler.dense.") || key.startsWith("lm_head.");
