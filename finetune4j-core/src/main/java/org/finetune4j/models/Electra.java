@@ -1,6 +1,5 @@
 package org.finetune4j.models;
 
-import static org.finetune4j.nn.Functional.activation;
 import static org.finetune4j.nn.Functional.dropout;
 import static org.finetune4j.nn.Functional.scoped;
 
@@ -11,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.ElectraConfig;
-import org.finetune4j.config.HeadConfig;
 import org.finetune4j.nn.Embedding;
 import org.finetune4j.nn.EmbeddingGradients;
 import org.finetune4j.nn.LayerNorm;
@@ -145,44 +143,9 @@ public final class Electra implements Encoder {
     }
 
     // ---- ElectraForSequenceClassification ----------------------------------------------------------
-
-    /**
-     * ElectraClassificationHead (HeadConfig type {@code electra}): dropout -> classifier.dense -> GELU
-     * -> dropout -> classifier.out_proj, on the pooled features (B, F), the first token in ELECTRA's own.
-     * transformers uses the exact erf GELU here where BERT-style heads use tanh ("although BERT uses tanh
-     * here, it seems Electra authors used gelu here", modeling_electra.py). Copied from
-     * {@code Roberta.ClassificationHead}, which has the same layers. Keys are top-level:
-     * classifier.dense.weight (hidden, F), classifier.dense.bias (hidden), classifier.out_proj.weight
-     * (C, hidden), classifier.out_proj.bias (C).
-     */
-    static final class ClassificationHead implements Heads.Head {
-        final Linear dense; // F -> hidden
-        final Linear outProj; // hidden -> C
-        final String act;
-        final double dropoutP;
-
-        ClassificationHead(ParameterStore s, HeadConfig h, int features, int numLabels, double initStd) {
-            dense = new Linear(s, "classifier.dense", features, h.hiddenSize(), true, initStd);
-            outProj = new Linear(s, "classifier.out_proj", h.hiddenSize(), numLabels, true, initStd);
-            act = h.activation();
-            dropoutP = h.dropout();
-        }
-
-        /** features (B, F) -> logits (B, C). */
-        @Override
-        public NDArray forward(NDArray x, boolean training) {
-            NDArray hidden = activation(act, dense.forward(dropout(x, dropoutP, training), training)); // (B, hidden)
-            return outProj.forward(dropout(hidden, dropoutP, training), training); // (B, C)
-        }
-
-        @Override
-        public List<Linear> linears() {
-            return List.of(dense, outProj);
-        }
-
-        @Override
-        public List<String> modulePrefixes() {
-            return List.of("classifier.");
-        }
-    }
+    //
+    // ElectraClassificationHead (HeadConfig type "electra"): dropout -> classifier.dense -> GELU -> dropout
+    // -> classifier.out_proj on the first token. It has RobertaClassificationHead's layers and keys with the
+    // exact erf GELU where RoBERTa uses tanh ("although BERT uses tanh here, it seems Electra authors used
+    // gelu here", modeling_electra.py), so Heads runs Roberta.ClassificationHead with HeadConfig's "gelu".
 }

@@ -30,8 +30,8 @@ public final class Heads {
         return switch (h.type()) {
             case "linear" -> new Bert.ClassificationHead(s, h, features, numLabels, initStd);
             case "mlp" -> new DistilBert.ClassificationHead(s, h, features, numLabels, initStd);
-            case "roberta" -> new Roberta.ClassificationHead(s, h, features, numLabels, initStd);
-            case "electra" -> new Electra.ClassificationHead(s, h, features, numLabels, initStd);
+            // ELECTRA's head is RoBERTa's with GELU (HeadConfig.standard gives its activation): see Electra.java's end.
+            case "roberta", "electra" -> new Roberta.ClassificationHead(s, h, features, numLabels, initStd);
             default -> throw new IllegalArgumentException("unknown head type \"" + h.type() + "\"; choose one of "
                     + HeadConfig.TYPES);
         };
