@@ -43,7 +43,7 @@ class AlbertParityTest {
                 assertTrue(model.parameters().params().keySet().stream().filter(k -> k.contains("albert_layers."))
                         .allMatch(k -> k.startsWith("albert.encoder.albert_layer_groups.0.albert_layers.0.")));
                 EncoderInput in = g.encoderInput(m);
-                GoldenRows.checkClassifier(g, model, in, TOL);
+                ForwardChecks.checkClassifier(g, model, in, TOL);
             }
         }
     }
@@ -77,7 +77,7 @@ class AlbertParityTest {
             EncoderInput in = g.encoderInput(m);
             float[] before = model.logits(in, false).toFloatArray();
             model.save(dir);
-            GoldenRows.checkConfigKeepsEveryField(g, dir);
+            ForwardChecks.checkConfigKeepsEveryField(g, dir);
             try (TransformerModel back = TransformerModel.load(dir, m).model()) {
                 assertEquals(model.config().encoder(), back.config().encoder());
                 assertEquals(model.config().head(), back.config().head());

@@ -1,9 +1,13 @@
 package org.finetune4j.golden;
 
+import static org.junit.jupiter.api.Assertions.fail;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.finetune4j.config.BertConfig;
@@ -15,6 +19,7 @@ import org.finetune4j.models.EncoderOutput;
 import org.finetune4j.models.TokenLayout;
 import org.finetune4j.models.TransformerModel;
 import org.finetune4j.testing.Golden;
+import org.finetune4j.train.Losses;
 
 /**
  * Checks shared by the model-forward parity tests: padded and packed encoder outputs, rows run alone,
@@ -65,6 +70,78 @@ final class ForwardChecks {
                         g.tensor(unpaddedPrefix + i).toFloats(), got, tol);
             }
         }
+    }
+
+    /**
+     * The checks every *-seqcls fixture with unpadded rows shares: logits and loss of the batch, the last
+     * hidden state (all positions on the padded layout; real positions on the packed inference layout), and
+     * each row run alone, which is also our padding invariance.
+     */
+    static void checkClassifier(Golden g, TransformerModel model, EncoderInput in, double tol) {
+        NDManager m = in.inputIds().getManager();
+        NDArray logits = model.logits(in, false); // (B, C), packed inference
+        g.assertClose("logits", logits, tol);
+        NDArray labels = m.create(Golden.longs(g.inputs().get("labels")));
+        g.assertClose("loss", Golden.f32(g.json().get("loss")), Losses.crossEntropy(logits, labels, null, 0).getFloat(), tol);
+
+        // Padded layout (training's): every position, padded ones included, is HF's.
+        g.assertClose("hidden_states_2", padded(model, in).lastHiddenState(), tol);
+        // Packed layout (inference's): only real tokens are computed.
+        NDArray packed = model.encode(in, false).lastHiddenState(); // (B, T, H)
+        int[] lengths = lengths(g);
+        g.assertClose("last_hidden_state, real tokens, packed inference",
+                realTokens(g.tensor("last_hidden_state").toFloats(), g.tensor("last_hidden_state").shape(), lengths),
+                realTokens(packed.toFloatArray(), packed.getShape().getShape(), lengths), tol);
+
+        for (int i = 0; i < lengths.length; i++) {
+            EncoderInput row = row(in, i, lengths[i]);
+            NDArray alone = model.encode(row, false).lastHiddenState(); // (1, L, H)
+            g.assertClose("unpadded_last_hidden_state_" + i, alone, tol);
+            g.assertClose("unpadded_logits_" + i, model.logits(row, false), tol);
+            // Padding invariance: row i inside the padded batch against row i alone, both ours.
+            g.assertClose("row " + i + " in the batch vs alone (ours)", alone.toFloatArray(),
+                    realPositions(packed, i, lengths[i]), tol);
+        }
+    }
+
+    /** The real positions of every row of a (B, T, H) array, row after row. */
+    static float[] realTokens(float[] states, long[] shape, int[] lengths) {
+        int h = (int) shape[2];
+        float[] out = new float[Arrays.stream(lengths).sum() * h];
+        int at = 0;
+        for (int i = 0; i < lengths.length; i++) {
+            float[] row = realPositions(states, shape, i, lengths[i]);
+            System.arraycopy(row, 0, out, at, row.length);
+            at += row.length;
+        }
+        return out;
+    }
+
+    /**
+     * Every field of the fixture's config.json comes back with the same value from our config.json: the
+     * architecture's fields through its record, the rest kept as read.
+     */
+    static void checkConfigKeepsEveryField(Golden g, Path ours) {
+        try {
+            ObjectMapper json = new ObjectMapper();
+            JsonNode theirs = json.readTree(g.dir().resolve("config.json").toFile());
+            JsonNode back = json.readTree(ours.resolve("config.json").toFile());
+            theirs.fieldNames().forEachRemaining(f -> {
+                if (!back.has(f) || !sameJson(theirs.get(f), back.get(f))) {
+                    fail(g.name() + ": config.json field \"" + f + "\" was " + theirs.get(f) + ", ours writes " + back.get(f));
+                }
+            });
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Equal JSON, numbers compared by value (1e-05 and 0.00001 are the same field). */
+    private static boolean sameJson(JsonNode a, JsonNode b) {
+        if (a.isNumber() && b.isNumber()) {
+            return a.asDouble() == b.asDouble();
+        }
+        return a.equals(b);
     }
 
     static int[] lengths(Golden g) {
