@@ -11,8 +11,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
-import org.finetune4j.config.ElectraConfig;
-import org.finetune4j.config.ModelConfig;
 import org.finetune4j.io.SafeTensors;
 import org.finetune4j.models.EncoderInput;
 import org.finetune4j.models.TokenLayout;
@@ -57,8 +55,7 @@ class ElectraParityTest {
         for (int k = 0; k <= 2; k++) {
             int layers = k;
             try (NDManager m = NDManager.newBaseManager();
-                    TransformerModel model = TransformerModel.fromPretrained(g.dir(), m, c -> firstLayers(c, layers), false, 0)
-                            .model()) {
+                    TransformerModel model = ForwardChecks.firstLayers(g.dir(), m, layers)) {
                 EncoderInput in = g.encoderInput(m);
                 g.assertClose("hidden_states_" + k, model.encoder().forward(in, TokenLayout.padded(in.attentionMask()), false)
                         .lastHiddenState(), TOL);
@@ -66,14 +63,6 @@ class ElectraParityTest {
         }
     }
 
-    private static ModelConfig firstLayers(ModelConfig c, int layers) {
-        ElectraConfig e = (ElectraConfig) c.encoder();
-        ElectraConfig cut = new ElectraConfig(e.vocabSize(), e.embeddingSize(), e.hiddenSize(), layers, e.numHeads(),
-                e.intermediateSize(), e.hiddenAct(), e.hiddenDropout(), e.attentionDropout(), e.maxPositionEmbeddings(),
-                e.typeVocabSize(), e.initializerRange(), e.layerNormEps(), e.padTokenId(), e.classifierDropoutOrNull());
-        return new ModelConfig(cut, c.labels(), c.problemType(), c.head(), c.decisionThreshold(), c.notes(), c.preprocessing(),
-                c.extra());
-    }
 
     /** Padding invariance: each row alone, unpadded, and the real positions of the padded batch give HF's row alone. */
     @Test
@@ -86,7 +75,7 @@ class ElectraParityTest {
             long[] lengths = Golden.longs(g.inputs().get("lengths"));
             for (int i = 0; i < lengths.length; i++) {
                 long len = lengths[i];
-                EncoderInput row = row(batch, i, len);
+                EncoderInput row = ForwardChecks.row(batch, i, (int) len);
                 String states = "unpadded_last_hidden_state_" + i;
                 g.assertClose(states, model.encode(row, false).lastHiddenState(), TOL);
                 g.assertClose(states + " (real positions of the padded batch)", g.tensor(states).toFloats(),
@@ -99,12 +88,6 @@ class ElectraParityTest {
         }
     }
 
-    /** Row i's first len tokens, all attended: (1, len). */
-    static EncoderInput row(EncoderInput batch, int i, long len) {
-        String at = i + ":" + (i + 1) + ", :" + len;
-        return new EncoderInput(batch.inputIds().get(at), batch.attentionMask().get(at),
-                batch.tokenTypeIds() == null ? null : batch.tokenTypeIds().get(at));
-    }
 
     /** Our save writes what transformers wrote (the same keys, config.json fields kept) and loads to the same logits. */
     @Test

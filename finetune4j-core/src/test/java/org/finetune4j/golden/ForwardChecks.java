@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.DistilBertConfig;
+import org.finetune4j.config.ElectraConfig;
 import org.finetune4j.config.EncoderConfig;
 import org.finetune4j.config.ModelConfig;
 import org.finetune4j.models.EncoderInput;
@@ -164,6 +165,10 @@ final class ForwardChecks {
             cut = new BertConfig(b.modelType(), b.vocabSize(), b.hiddenSize(), n, b.numHeads(), b.intermediateSize(),
                     b.hiddenAct(), b.hiddenDropout(), b.attentionDropout(), b.maxPositionEmbeddings(), b.typeVocabSize(),
                     b.initializerRange(), b.layerNormEps(), b.padTokenId(), b.classifierDropoutOrNull());
+        } else if (e instanceof ElectraConfig x) {
+            cut = new ElectraConfig(x.vocabSize(), x.embeddingSize(), x.hiddenSize(), n, x.numHeads(), x.intermediateSize(),
+                    x.hiddenAct(), x.hiddenDropout(), x.attentionDropout(), x.maxPositionEmbeddings(), x.typeVocabSize(),
+                    x.initializerRange(), x.layerNormEps(), x.padTokenId(), x.classifierDropoutOrNull());
         } else if (e instanceof DistilBertConfig d) {
             cut = new DistilBertConfig(d.vocabSize(), d.dim(), n, d.nHeads(), d.hiddenDim(), d.activation(), d.dropout(),
                     d.attentionDropout(), d.maxPositionEmbeddings(), d.sinusoidalPosEmbds(), d.initializerRange(),

@@ -10,8 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
-import org.finetune4j.config.BertConfig;
-import org.finetune4j.config.ModelConfig;
 import org.finetune4j.io.SafeTensors;
 import org.finetune4j.models.EncoderInput;
 import org.finetune4j.models.Roberta;
@@ -65,8 +63,7 @@ class XlmRobertaParityTest {
         for (int k = 0; k <= 2; k++) {
             int layers = k;
             try (NDManager m = NDManager.newBaseManager();
-                    TransformerModel model = TransformerModel.fromPretrained(g.dir(), m, c -> firstLayers(c, layers), false, 0)
-                            .model()) {
+                    TransformerModel model = ForwardChecks.firstLayers(g.dir(), m, layers)) {
                 EncoderInput in = g.encoderInput(m);
                 g.assertClose("hidden_states_" + k, model.encoder().forward(in, TokenLayout.padded(in.attentionMask()), false)
                         .lastHiddenState(), TOL);
@@ -74,14 +71,6 @@ class XlmRobertaParityTest {
         }
     }
 
-    private static ModelConfig firstLayers(ModelConfig c, int layers) {
-        BertConfig b = (BertConfig) c.encoder();
-        BertConfig cut = new BertConfig(b.modelType(), b.vocabSize(), b.hiddenSize(), layers, b.numHeads(), b.intermediateSize(),
-                b.hiddenAct(), b.hiddenDropout(), b.attentionDropout(), b.maxPositionEmbeddings(), b.typeVocabSize(),
-                b.initializerRange(), b.layerNormEps(), b.padTokenId(), b.classifierDropoutOrNull());
-        return new ModelConfig(cut, c.labels(), c.problemType(), c.head(), c.decisionThreshold(), c.notes(), c.preprocessing(),
-                c.extra());
-    }
 
     /** Padding invariance: each row alone, unpadded, and the real positions of the padded batch give HF's row alone. */
     @Test
@@ -94,7 +83,7 @@ class XlmRobertaParityTest {
             long[] lengths = Golden.longs(g.inputs().get("lengths"));
             for (int i = 0; i < lengths.length; i++) {
                 long len = lengths[i];
-                EncoderInput row = ElectraParityTest.row(batch, i, len);
+                EncoderInput row = ForwardChecks.row(batch, i, (int) len);
                 String states = "unpadded_last_hidden_state_" + i;
                 g.assertClose(states, model.encode(row, false).lastHiddenState(), TOL);
                 g.assertClose(states + " (real positions of the padded batch)", g.tensor(states).toFloats(),
