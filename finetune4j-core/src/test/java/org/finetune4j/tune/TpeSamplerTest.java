@@ -95,6 +95,37 @@ class TpeSamplerTest {
         assertEquals(new TpeSampler(7).sample(mixed, history, 20, Direction.MINIMIZE), a.get(20));
     }
 
+    private static Trial finished(int number, TrialState state, Double value, double... intermediate) {
+        TreeMap<Integer, Double> steps = new TreeMap<>();
+        for (int i = 0; i < intermediate.length; i++) {
+            steps.put(i + 1, intermediate[i]);
+        }
+        return new Trial(number, Map.of(), state, value, steps);
+    }
+
+    @Test
+    void splitRanksCompleteTrialsThenPrunedOnesByHowFarTheyGot() {
+        List<Trial> trials = List.of(
+                finished(0, TrialState.COMPLETE, 0.5),
+                finished(1, TrialState.PRUNED, null, 0.9, 0.8),        // pruned at evaluation 2
+                finished(2, TrialState.COMPLETE, 0.2),
+                finished(3, TrialState.PRUNED, null, 0.1),             // pruned at 1: ranks after trial 1
+                finished(4, TrialState.PRUNED, null, 0.95, 0.7),       // pruned at 2, better value than trial 1
+                finished(5, TrialState.COMPLETE, 0.9));
+        List<List<Trial>> two = TpeSampler.split(trials, 2, Direction.MINIMIZE);
+        assertEquals(List.of(0, 2), numbers(two.get(0)));
+        assertEquals(List.of(1, 3, 4, 5), numbers(two.get(1)));
+        List<List<Trial>> four = TpeSampler.split(trials, 4, Direction.MINIMIZE);
+        assertEquals(List.of(0, 2, 4, 5), numbers(four.get(0)));          // 3 complete, then pruned trial 4
+        List<List<Trial>> maximise = TpeSampler.split(trials, 4, Direction.MAXIMIZE);
+        assertEquals(List.of(0, 1, 2, 5), numbers(maximise.get(0)));       // pruned at 2 with 0.8 beats 0.7
+        assertEquals(List.of(3, 4), numbers(maximise.get(1)));
+    }
+
+    private static List<Integer> numbers(List<Trial> trials) {
+        return trials.stream().map(Trial::number).toList();
+    }
+
     private static List<Map<String, Object>> params(List<Trial> trials) {
         return trials.stream().map(Trial::params).toList();
     }
