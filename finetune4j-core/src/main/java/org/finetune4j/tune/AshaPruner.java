@@ -24,7 +24,7 @@ public final class AshaPruner implements Pruner {
     private final int reductionFactor;
     private final int minEarlyStoppingRate;
 
-    /** Li et al.'s and Optuna's usual setting for epochs: r = 1, η = 3, s = 0. */
+    /** r = 1, η = 3, s = 0: rungs at evaluations 1, 3, 9, ... (Optuna's own defaults are r = auto, η = 4). */
     public AshaPruner() {
         this(1, 3, 0);
     }
