@@ -105,7 +105,7 @@ public record StudySettings(SearchSpace space, String metric, Direction directio
             m.put("log", r.log());
         } else if (d instanceof Distribution.Categorical c) {
             m.put("type", "choice");
-            m.put("choices", c.choices());
+            m.put("values", c.choices());
         }
         return m;
     }
@@ -118,7 +118,7 @@ public record StudySettings(SearchSpace space, String metric, Direction directio
             case "loguniform" -> new Distribution.LogUniform(num(m, "low"), num(m, "high"));
             case "int" -> new Distribution.IntRange((int) num(m, "low"), (int) num(m, "high"), (int) num(m, "step"),
                     Boolean.TRUE.equals(m.get("log")));
-            case "choice" -> new Distribution.Categorical(new ArrayList<>((List<Object>) m.get("choices")));
+            case "choice" -> new Distribution.Categorical(new ArrayList<>((List<Object>) m.get("values")));
             default -> throw new IllegalArgumentException("unknown distribution type \"" + type + "\" in the study settings");
         };
     }
