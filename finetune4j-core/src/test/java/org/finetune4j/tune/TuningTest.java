@@ -146,6 +146,12 @@ class TuningTest {
         assertEquals(8, ChildJvmTrials.threadsPerTrial(16, 2));
         assertEquals(1, ChildJvmTrials.threadsPerTrial(2, 2));
         assertEquals(1, ChildJvmTrials.threadsPerTrial(2, 4));
+        // The child's property replaces the parent's own -D value (the test JVM runs with -Dai.djl.offline=true).
+        List<String> cmd = org.finetune4j.api.ChildJvm.command("Main", Map.of("ai.djl.offline", "false",
+                ChildJvmTrials.NUM_THREADS, "1"), List.of("train"));
+        assertEquals(1, cmd.stream().filter(arg -> arg.startsWith("-Dai.djl.offline=")).count(), cmd.toString());
+        assertTrue(cmd.contains("-Dai.djl.offline=false") && cmd.contains("-Dai.djl.pytorch.num_threads=1"), cmd.toString());
+        assertEquals(List.of("Main", "train"), cmd.subList(cmd.size() - 2, cmd.size()));
     }
 
     @Test
