@@ -200,8 +200,8 @@ public final class Tuning {
             trials.put(number, r);
             TrialRunner.Handle handle = runner.start(number, params, runDir);
             running.put(number, new Active(r, handle));
-            log.accept(String.format(Locale.ROOT, "trial %d/%d started (pid %d): %s", number + 1, settings.trials(),
-                    handle.pid(), StudyResult.formatParams(params)));
+            log.accept(String.format(Locale.ROOT, "[%d/%d] trial %d started (pid %d): %s", number + 1, settings.trials(),
+                    number, handle.pid(), StudyResult.formatParams(params)));
         }
 
         /** The sampler's values in the space's order, each checked to be there. */
@@ -297,9 +297,9 @@ public final class Tuning {
                     : t.state() == TrialState.PRUNED ? "pruned at evaluation " + (t.intermediate().isEmpty() ? 0
                             : t.intermediate().lastKey()) + " (" + StudyResult.fmt(t.lastIntermediate()) + ")"
                     : "FAILED: " + lastLine(t.error());
-            return String.format(Locale.ROOT, "trial %d/%d %s %s; %s; %.1f s; best %s", t.number() + 1, settings.trials(),
-                    t.state(), StudyResult.formatParams(t.params()), value, t.wallSeconds(),
-                    best == null ? "none yet" : StudyResult.fmt(best.value()) + " (trial " + (best.number() + 1) + ")");
+            return String.format(Locale.ROOT, "[%d/%d] trial %d %s %s; %s; %.1f s; best %s", t.number() + 1, settings.trials(),
+                    t.number(), t.state(), StudyResult.formatParams(t.params()), value, t.wallSeconds(),
+                    best == null ? "none yet" : StudyResult.fmt(best.value()) + " (trial " + best.number() + ")");
         }
 
         private void deleteWeightsExcept(TrialRecord best) {
