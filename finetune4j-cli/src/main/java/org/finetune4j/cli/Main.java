@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The ./finetune4j command: each subcommand parses options, calls the library, and prints. */
 @Command(name = "finetune4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Fine-tune, evaluate and serve BERT-family text classifiers on the JVM.",
-        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, StatsCommand.class, CompareCommand.class,
+        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, StatsCommand.class, CompareCommand.class, TuneCommand.class,
                 BenchCommand.class, ResultsCommand.class, ServeCommand.class, InspectCommand.class, EncodeCommand.class, ImportOnnxCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {

@@ -37,6 +37,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume-from-checkpoint", description = "latest, or a checkpoint-N directory of this run.")
     String resume;
 
+    @Option(names = "--train-on-validation", description = "Train on the training and validation parts together, with no"
+            + " validation (what tune --refit does with the best parameters); a test part stays held out.")
+    boolean trainOnValidation;
+
     @Option(names = {"-q", "--quiet"}, description = "No progress bars or log lines; print only the final JSON.")
     boolean quiet;
 
@@ -49,7 +53,8 @@ final class TrainCommand implements Callable<Integer> {
         boolean isLora = cfg.strategy() == org.finetune4j.train.Strategy.LORA;
         FineTuning.Spec run = FineTuning.Spec.builder().model(source.model).data(spec).head(training.headChoice())
                 .multiLabel(source.multiLabel).training(cfg).lora(isLora ? training.lora.toConfig() : null)
-                .mergeLora(isLora && training.merge).output(runDir()).overwrite(overwrite).resumeFrom(resume).build();
+                .mergeLora(isLora && training.merge).output(runDir()).overwrite(overwrite).resumeFrom(resume)
+                .trainOnValidation(trainOnValidation).build();
         listener.onMessage("seed " + training.step.seed + "; output " + runDir());
         RunResult r = FineTuning.run(run, listener);
         Reports.print(r, quiet);

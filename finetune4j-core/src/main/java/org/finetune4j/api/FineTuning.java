@@ -98,9 +98,11 @@ public final class FineTuning {
      * @param lora LoRA settings when {@code training.strategy()} is LORA, else null
      * @param mergeLora also write a merged full model to {@code output/merged}
      * @param resumeFrom null, "latest", or a checkpoint directory
+     * @param trainOnValidation train on the training and validation parts together, with no validation (a tuning
+     *     study's refit of its best parameters); a test part stays held out
      */
     public record Spec(String model, DataSpec data, HeadChoice head, boolean multiLabel, TrainingConfig training,
-            LoraConfig lora, boolean mergeLora, Path output, boolean overwrite, String resumeFrom) {
+            LoraConfig lora, boolean mergeLora, Path output, boolean overwrite, String resumeFrom, boolean trainOnValidation) {
         public Spec {
             java.util.Objects.requireNonNull(model, "model");
             java.util.Objects.requireNonNull(data, "data");
@@ -131,6 +133,7 @@ public final class FineTuning {
             private Path output;
             private boolean overwrite;
             private String resumeFrom;
+            private boolean trainOnValidation;
 
             public Builder model(String v) { model = v; return this; }
             public Builder data(DataSpec v) { data = v; return this; }
@@ -142,9 +145,11 @@ public final class FineTuning {
             public Builder output(Path v) { output = v; return this; }
             public Builder overwrite(boolean v) { overwrite = v; return this; }
             public Builder resumeFrom(String v) { resumeFrom = v; return this; }
+            public Builder trainOnValidation(boolean v) { trainOnValidation = v; return this; }
 
             public Spec build() {
-                return new Spec(model, data, head, multiLabel, training, lora, mergeLora, output, overwrite, resumeFrom);
+                return new Spec(model, data, head, multiLabel, training, lora, mergeLora, output, overwrite, resumeFrom,
+                        trainOnValidation);
             }
         }
     }
@@ -157,6 +162,19 @@ public final class FineTuning {
 
     /** The data of a run after reading, cleaning, de-duplication and splitting. */
     public record Prepared(Dataset train, Dataset validation, Dataset test, LabelSet labels) {
+        /**
+         * The validation examples moved into training, after the split, so that the test part is the one the
+         * split made either way; nothing is left to validate on.
+         */
+        public Prepared withValidationInTraining(Consumer<String> log) {
+            if (validation == null) {
+                throw new IllegalArgumentException("--train-on-validation needs validation data (--validation FILE or --split)");
+            }
+            List<org.finetune4j.data.Example> all = new java.util.ArrayList<>(train.examples());
+            all.addAll(validation.examples());
+            log.accept("training on the training and validation parts together: " + all.size() + " examples, no validation");
+            return new Prepared(train.withExamples(all), null, test, labels);
+        }
     }
 
     public static Prepared prepare(DataSpec d, long seed, Consumer<String> log) {
@@ -256,13 +274,14 @@ public final class FineTuning {
         if (resume == null) {
             RunDirectory.prepare(asked.output(), asked.overwrite());
         }
-        Prepared data = prepare(asked.data(), cfg.seed(), log); // before the model: a bad file fails before any import
+        Prepared prepared = prepare(asked.data(), cfg.seed(), log); // before the model: a bad file fails before any import
+        Prepared data = asked.trainOnValidation() ? prepared.withValidationInTraining(log) : prepared;
         Path modelDir = ModelLocator.resolve(asked.model());
         ModelConfig base = ModelConfig.read(modelDir);
         // LoRA without target modules: the architecture's query and value, recorded as such in run_config.json.
         Spec spec = asked.lora() == null ? asked : new Spec(asked.model(), asked.data(), asked.head(), asked.multiLabel(),
                 cfg, asked.lora().forModelType(base.encoder().modelType()), asked.mergeLora(), asked.output(),
-                asked.overwrite(), asked.resumeFrom());
+                asked.overwrite(), asked.resumeFrom(), asked.trainOnValidation());
         HeadConfig head = spec.head().resolve(base);
         checkMaxLength(cfg, base);
         Map<String, Object> settings = RunArtifacts.runConfig(spec, modelDir, head, data, null);

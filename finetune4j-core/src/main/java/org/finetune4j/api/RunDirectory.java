@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  */
 public final class RunDirectory {
     /** The lock file, kept in the directory (deleting it would let two processes lock two different files). */
-    static final String LOCK_FILE = ".finetune4j.lock";
+    public static final String LOCK_FILE = ".finetune4j.lock";
 
     /** File names a run writes (beside checkpoint-N directories and report charts). */
     static final Set<String> RUN_FILES = Set.of("config.json", "model.safetensors", "model.safetensors.index.json",

@@ -215,6 +215,103 @@ final class Charts {
         return c;
     }
 
+    // ---- tune: one point per trial -----------------------------------------------------------------
+
+    /** Each complete trial's objective by trial number, and the best so far as a line. */
+    static XYChart objective(TuneReport r) {
+        XYChart c = xy("Objective over trials", "trial", r.metric());
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
+        List<double[]> points = new ArrayList<>();
+        List<double[]> best = new ArrayList<>();
+        double running = Double.NaN;
+        for (TuneReport.Point p : r.trials()) {
+            if (p.complete()) {
+                points.add(new double[] {p.number(), p.value()});
+                running = Double.isNaN(running) || (r.maximize() ? p.value() > running : p.value() < running) ? p.value() : running;
+                best.add(new double[] {p.number(), running});
+            }
+        }
+        scatter(c, "trial", column(points, 0), column(points, 1));
+        XYSeries line = line(c, "best so far", column(best, 0), column(best, 1));
+        line.setMarker(SeriesMarkers.NONE);
+        roundTicks(c);
+        return c;
+    }
+
+    /**
+     * The objective of each complete trial against one parameter's value. Values that are not numbers
+     * (choices such as "linear") are placed at their index among the distinct values, labelled by name.
+     */
+    static XYChart parameter(TuneReport r, String name) {
+        XYChart c = xy(r.metric() + " against " + name, name, r.metric());
+        c.getStyler().setLegendVisible(false);
+        List<Object> categories = new ArrayList<>();
+        boolean numeric = r.trials().stream().allMatch(p -> p.params().get(name) instanceof Number);
+        List<double[]> points = new ArrayList<>();
+        for (TuneReport.Point p : r.trials()) {
+            Object v = p.params().get(name);
+            if (!numeric && !categories.contains(v)) {
+                categories.add(v);
+            }
+            if (p.complete()) {
+                points.add(new double[] {numeric ? ((Number) v).doubleValue() : categories.indexOf(v), p.value()});
+            }
+        }
+        scatter(c, "trials", column(points, 0), column(points, 1));
+        if (!numeric) {
+            c.getStyler().setxAxisTickLabelsFormattingFunction(x -> {
+                long i = Math.round(x);
+                return Math.abs(x - i) < 1e-9 && i >= 0 && i < categories.size() ? String.valueOf(categories.get((int) i)) : "";
+            });
+        } else if (Boolean.TRUE.equals(r.logScale().get(name)) && !points.isEmpty()) {
+            c.getStyler().setXAxisLogarithmic(true);
+        }
+        return c;
+    }
+
+    /** Every trial's intermediate values per evaluation; pruned trials dashed, the others solid. */
+    static XYChart learningCurves(TuneReport r) {
+        XYChart c = xy("Intermediate values (pruned trials dashed)", "evaluation", r.metric());
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
+        boolean prunedNamed = false;
+        boolean othersNamed = false;
+        for (TuneReport.Point p : r.trials()) {
+            if (p.intermediate().isEmpty()) {
+                continue;
+            }
+            boolean pruned = p.state().equals("PRUNED");
+            double[] x = p.intermediate().keySet().stream().mapToDouble(Integer::doubleValue).toArray();
+            double[] y = p.intermediate().values().stream().mapToDouble(Double::doubleValue).toArray();
+            // One legend entry per kind; the trials themselves are told apart by the table, not by colour.
+            boolean named = pruned ? prunedNamed : othersNamed;
+            XYSeries s = line(c, named ? "trial " + p.number() : pruned ? "pruned trials" : "other trials", x, y);
+            s.setShowInLegend(!named);
+            s.setLineColor(pruned ? PALETTE[1] : PALETTE[0]);
+            s.setMarkerColor(pruned ? PALETTE[1] : PALETTE[0]);
+            if (pruned) {
+                s.setLineStyle(new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+                prunedNamed = true;
+            } else {
+                othersNamed = true;
+            }
+        }
+        return c;
+    }
+
+    private static XYSeries scatter(XYChart c, String name, double[] x, double[] y) {
+        XYSeries s = c.addSeries(name, x.length == 0 ? new double[] {0} : x, y.length == 0 ? new double[] {0} : y);
+        s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        s.setMarker(SeriesMarkers.CIRCLE);
+        if (x.length == 0) {
+            s.setMarkerColor(new Color(0, 0, 0, 0)); // no complete trial: an empty plot, not a fake point
+        }
+        return s;
+    }
+
+    private static double[] column(List<double[]> points, int i) {
+        return points.stream().mapToDouble(p -> p[i]).toArray();
+    }
+
     // ---- bench: scaling curves --------------------------------------------------------------------
 
     /** One line per named series of (x, y) points, e.g. samples/s against sequence length. */

@@ -39,6 +39,10 @@ public final class ReportWriter {
     public static final String COMPARISON_TIME = "comparison_time.png";
     public static final String COMPARISON_MEMORY = "comparison_memory.png";
     public static final String COMPARISON_EVAL_LOSS = "comparison_eval_loss.png";
+    public static final String TUNE_OBJECTIVE = "tune_objective.png";
+    public static final String TUNE_CURVES = "tune_intermediate.png";
+    /** One scatter per parameter: tune_param_&lt;name&gt;.png. */
+    public static final String TUNE_PARAM_PREFIX = "tune_param_";
 
     private static final List<String> RUN_CHARTS = List.of(LOSS, LEARNING_RATE, EVAL_METRICS, CONFUSION_MATRIX, ROC, PR);
     private static final List<String> COMPARISON_CHARTS =
@@ -472,6 +476,66 @@ public final class ReportWriter {
     private static Double best(List<ComparisonReport.Row> rows, Column col) {
         var values = rows.stream().map(col.value()).filter(v -> v != null);
         return col.higherIsBetter() ? values.max(Double::compare).orElse(null) : values.min(Double::compare).orElse(null);
+    }
+
+    // ---- tune: one row per trial -----------------------------------------------------------------
+
+    public static ReportFiles write(Path dir, TuneReport r) {
+        Page page = new Page();
+        List<TuneReport.Point> complete = r.trials().stream().filter(TuneReport.Point::complete).toList();
+        page.section("charts", "Charts");
+        if (complete.isEmpty()) {
+            page.note("No trial completed, so there is no objective to chart.");
+        } else {
+            page.gridStart();
+            page.figure(TUNE_OBJECTIVE, r.metric() + " of each complete trial and the best so far", Charts.objective(r));
+            if (r.trials().stream().anyMatch(p -> !p.intermediate().isEmpty())) {
+                page.figure(TUNE_CURVES, "Intermediate values per evaluation, pruned trials dashed", Charts.learningCurves(r));
+            }
+            for (String name : r.logScale().keySet()) {
+                page.figure(TUNE_PARAM_PREFIX + name.toLowerCase(Locale.ROOT).replaceAll("[^a-z_]", "_") + ".png",
+                        r.metric() + " against " + name, Charts.parameter(r, name));
+            }
+            page.gridEnd();
+        }
+        page.end();
+
+        page.section("trials", "Trials");
+        StringBuilder t = new StringBuilder("<div class=\"scroll\"><table class=\"compact\">\n<tr><th>trial</th><th>state</th><th class=\"num\">")
+                .append(Html.escape(r.metric())).append("</th>");
+        r.logScale().keySet().forEach(n -> t.append("<th>").append(Html.escape(n)).append("</th>"));
+        t.append("<th class=\"num\">evaluations</th></tr>\n");
+        for (TuneReport.Point p : r.trials()) {
+            boolean best = r.best() != null && r.best() == p.number();
+            t.append("<tr><th>").append(p.number()).append("</th><td>").append(Html.escape(p.state())).append("</td>")
+                    .append("<td class=\"num").append(best ? " best" : "").append("\">")
+                    .append(p.value() == null ? "—" : Html.number(p.value())).append("</td>");
+            p.params().values().forEach(v -> t.append("<td>").append(Html.escape(v instanceof Double d ? Html.number(d)
+                    : String.valueOf(v))).append("</td>"));
+            t.append(numCell(Integer.toString(p.intermediate().size()))).append("</tr>\n");
+        }
+        page.raw(t.append("</table></div>\n<p>The best trial's value is in bold. Pruned trials have no value: they"
+                + " were stopped before their final evaluation.</p>\n").toString());
+        page.end();
+
+        StringBuilder h = new StringBuilder("<h1>Hyperparameter study</h1>\n");
+        h.append("<p class=\"sub\">objective <b>").append(Html.escape(r.metric())).append("</b> (")
+                .append(r.maximize() ? "maximize" : "minimize").append(")</p>\n<div class=\"cards\">");
+        TuneReport.Point bestPoint = r.best() == null ? null
+                : r.trials().stream().filter(p -> p.number() == r.best()).findFirst().orElse(null);
+        if (bestPoint != null) {
+            h.append(card("best " + r.metric(), Html.number(bestPoint.value()), "trial " + bestPoint.number()));
+        }
+        h.append(card("trials", Integer.toString(r.trials().size()), complete.size() + " complete"))
+                .append(card("pruned", Long.toString(r.trials().stream().filter(p -> p.state().equals("PRUNED")).count()), ""))
+                .append(card("failed", Long.toString(r.trials().stream().filter(p -> p.state().equals("FAILED")).count()), ""))
+                .append("</div>\n");
+        if (r.refitNote() != null) {
+            h.append(Html.note(r.refitNote()));
+        }
+        String html = Html.page("Hyperparameter study", h.toString(), page.nav(), page.body());
+        List<String> stale = new ArrayList<>(List.of(TUNE_OBJECTIVE, TUNE_CURVES));
+        return writeAll(dir, page.figures(), stale, html);
     }
 
     // ---- shared -----------------------------------------------------------------------------------
