@@ -36,6 +36,10 @@ final class DataSourceOptions {
     @Mixin
     CleaningOptions cleaning = new CleaningOptions();
 
+    @Option(names = "--split-seed", description = "Seed of the --split (default: --seed). tune fixes it when it searches"
+            + " the seed, so that every trial validates on the same rows.")
+    Long splitSeed;
+
     @Option(names = "--keep-duplicates", description = "Keep repeated training texts (default: drop them before splitting).")
     boolean keepDuplicates;
 
@@ -58,7 +62,7 @@ final class DataSourceOptions {
         }
         double[] ratios = splitText == null ? null : Splits.parseRatios(splitText);
         return new DataSpec(trainFile, validation, test, ratios, data.toReadOptions(true), cleaning.toCleaner(),
-                !keepDuplicates, true);
+                !keepDuplicates, true, splitSeed);
     }
 
     /** One line naming the data, for report titles. */

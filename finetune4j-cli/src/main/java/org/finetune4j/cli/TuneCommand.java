@@ -160,6 +160,11 @@ final class TuneCommand implements Callable<Integer> {
                 n = size;
             }
         }
+        if (s.params().containsKey("seed") && !shared.contains("--split-seed")) {
+            // The seed also seeds the --split: fixed here, every trial validates on the same rows.
+            shared = new ArrayList<>(shared);
+            shared.addAll(List.of("--split-seed", Long.toString(training.step.seed)));
+        }
         return new StudySettings(s, m, d, sampler, seed, pruner, n, shared);
     }
 

@@ -54,15 +54,17 @@ class TuneCommandTest {
         Path out = tmp.resolve("study");
         CliRun r = CliRun.of("tune", "--model", model.toString(), "--train", data.toString(), "--split", "0.75,0.25",
                 "--batch-size", "8", "--max-length", "32", "--space", "learning_rate=loguniform(1e-4,1e-2)",
-                "--space", "num_train_epochs=int(1,2)", "--trials", "3", "--sampler", "random", "--sampler-seed", "3",
+                "--space", "num_train_epochs=int(1,2)", "--space", "seed=choice(5,6)", "--trials", "3", "--sampler", "random",
+                "--sampler-seed", "3",
                 "--parallel", "2", "--metric", "eval_accuracy", "--refit", "--output", out.toString());
         assertEquals(0, r.exitCode(), r.err());
 
         JsonNode j = JSON.readTree(out.resolve("tune.json").toFile());
         assertEquals("maximize", j.get("settings").get("direction").asText(), "accuracy is maximised by default");
         assertEquals(List.of("--model", model.toString(), "--train", data.toString(), "--split", "0.75,0.25", "--batch-size", "8",
-                "--max-length", "32"),
-                JSON.convertValue(j.get("settings").get("train_args"), List.class), "the fixed train options, as given");
+                "--max-length", "32", "--split-seed", "42"),
+                JSON.convertValue(j.get("settings").get("train_args"), List.class),
+                "the fixed train options, as given, and the split's seed fixed at --seed's because seed is searched");
         JsonNode trials = j.get("trials");
         assertEquals(3, trials.size());
         double previous = Double.POSITIVE_INFINITY;
@@ -75,6 +77,9 @@ class TuneCommandTest {
                     "each trial trained its own epochs");
             assertEquals(t.get("params").get("num_train_epochs").asInt(), t.get("intermediate").size(), "one evaluation per epoch");
             assertTrue(t.get("peak_rss_mb").asDouble() > 50, "a JVM with PyTorch loaded");
+            JsonNode rc = JSON.readTree(out.resolve("trial-" + t.get("trial").asInt()).resolve("run_config.json").toFile());
+            assertEquals(t.get("params").get("seed").asLong(), rc.get("training").get("seed").asLong(), "the searched seed");
+            assertEquals(42, rc.get("data").get("split_seed").asLong(), "every trial's split made with the same seed");
         }
         int best = j.get("best").get("trial").asInt();
         assertEquals(trials.get(0).get("trial").asInt(), best);

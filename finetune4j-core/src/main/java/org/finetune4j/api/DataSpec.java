@@ -16,9 +16,17 @@ import org.finetune4j.data.TextCleaner;
  * @param cleaner text cleaning applied to every split (and remembered by the model for prediction)
  * @param dropDuplicates drop repeated texts of the training file before splitting (an honest test score)
  * @param dropEmpty drop examples whose text is empty after cleaning
+ * @param splitSeed the seed of the stratified {@code split}, or null for the run's seed; a hyperparameter search
+ *     that varies the seed fixes this one, so that every trial is validated on the same rows
  */
 public record DataSpec(Path train, Path validation, Path test, double[] split, ReadOptions read, TextCleaner cleaner,
-        boolean dropDuplicates, boolean dropEmpty) {
+        boolean dropDuplicates, boolean dropEmpty, Long splitSeed) {
+    /** Data split with the run's own seed. */
+    public DataSpec(Path train, Path validation, Path test, double[] split, ReadOptions read, TextCleaner cleaner,
+            boolean dropDuplicates, boolean dropEmpty) {
+        this(train, validation, test, split, read, cleaner, dropDuplicates, dropEmpty, null);
+    }
+
     public DataSpec {
         if (train == null) {
             throw new IllegalArgumentException("a training file is required (--train FILE)");
@@ -31,5 +39,10 @@ public record DataSpec(Path train, Path validation, Path test, double[] split, R
         }
         split = split == null ? null : split.clone();
         cleaner = cleaner == null ? TextCleaner.NONE : cleaner;
+    }
+
+    /** The seed the split uses in a run seeded with {@code runSeed}. */
+    public long splitSeedFor(long runSeed) {
+        return splitSeed != null ? splitSeed : runSeed;
     }
 }

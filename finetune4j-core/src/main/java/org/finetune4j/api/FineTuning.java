@@ -274,7 +274,7 @@ public final class FineTuning {
         if (resume == null) {
             RunDirectory.prepare(asked.output(), asked.overwrite());
         }
-        Prepared prepared = prepare(asked.data(), cfg.seed(), log); // before the model: a bad file fails before any import
+        Prepared prepared = prepare(asked.data(), asked.data().splitSeedFor(cfg.seed()), log); // before the model: a bad file fails before any import
         Prepared data = asked.trainOnValidation() ? prepared.withValidationInTraining(log) : prepared;
         Path modelDir = ModelLocator.resolve(asked.model());
         ModelConfig base = ModelConfig.read(modelDir);

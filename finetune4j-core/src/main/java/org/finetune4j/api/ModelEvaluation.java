@@ -171,7 +171,7 @@ public final class ModelEvaluation {
             d = rc.path("data");
             read = SNAKE.treeToValue(d.get("read"), ReadOptions.class);
             cleaner = SNAKE.treeToValue(d.get("cleaning"), TextCleaner.class);
-            seed = rc.path("training").path("seed").asLong();
+            seed = d.has("split_seed") ? d.get("split_seed").asLong() : rc.path("training").path("seed").asLong();
         } catch (IOException | IllegalArgumentException | NullPointerException e) {
             throw new CheckpointException(f + ": cannot read the run's data settings (" + e.getMessage() + ")");
         }

@@ -55,6 +55,9 @@ final class RunArtifacts {
         d.put("validation", ds.validation() == null ? null : ds.validation().toString());
         d.put("test", ds.test() == null ? null : ds.test().toString());
         d.put("split", ds.split());
+        if (ds.splitSeed() != null) {
+            d.put("split_seed", ds.splitSeed()); // only when it differs from the run's seed: older run_config.json files match
+        }
         d.put("read", SNAKE.valueToTree(ds.read()));
         d.put("cleaning", SNAKE.valueToTree(ds.cleaner()));
         d.put("drop_duplicates", ds.dropDuplicates());
