@@ -51,6 +51,11 @@ final class TrainingOptions {
     @Option(names = "--max-grad-norm", description = "Global-norm gradient clipping (0: off).")
     double maxGradNorm;
 
+    @Option(names = "--layerwise-lr-decay", description = "Layer-wise learning-rate decay g in (0, 1] (Sun et al. 2019,"
+            + " ELECTRA): the head trains at the learning rate, encoder layer i of L at lr*g^(L-i), the embeddings at"
+            + " lr*g^(L+1); 1: off.")
+    double layerwiseLrDecay;
+
     @Option(names = "--gradient-accumulation-steps")
     int accumulation;
 
@@ -114,7 +119,8 @@ final class TrainingOptions {
                 .groupByLength(groupByLength).epochs(epochs).batchSize(step.batchSize).evalBatchSize(evalBatchSize)
                 .gradientAccumulationSteps(accumulation).learningRate(learningRate).weightDecay(weightDecay)
                 .lrSchedulerType(scheduler).warmupRatio(warmupRatio).warmupSteps(warmupSteps).maxGradNorm(maxGradNorm)
-                .labelSmoothing(labelSmoothing).classWeights(classWeights).evalStrategy(evalStrategy).evalSteps(evalSteps)
+                .layerwiseLrDecay(layerwiseLrDecay).labelSmoothing(labelSmoothing).classWeights(classWeights)
+                .evalStrategy(evalStrategy).evalSteps(evalSteps)
                 .saveTotalLimit(saveTotalLimit != null && saveTotalLimit == 0 ? null : saveTotalLimit).loadBestModelAtEnd(loadBest)
                 .metricForBestModel(bestMetric).earlyStopping(patience, patienceThreshold).tuneThreshold(tuneThreshold)
                 .seed(step.seed).build();

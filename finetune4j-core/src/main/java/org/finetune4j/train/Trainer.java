@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntFunction;
+import java.util.function.ToDoubleFunction;
 import org.finetune4j.io.NativeMemory;
 import org.finetune4j.nn.EmbeddingGradients;
 import org.finetune4j.nn.Functional;
@@ -35,11 +36,13 @@ public final class Trainer implements AutoCloseable {
 
     /**
      * Everything a run needs. {@code validation} may be null (then no evaluation happens); {@link #step}
-     * alone (the bench) needs neither metrics, checkpoints nor an output directory.
+     * alone (the bench) needs neither metrics, checkpoints nor an output directory; {@code layers} is needed
+     * only with a layerwise_lr_decay below 1.
      */
     public record Setup(
             TrainingConfig config,
             List<Param> trainable,
+            LayerwiseLr layers, // the model's layers, for layerwise_lr_decay; null: every parameter at the base rate
             Examples train,
             IntFunction<List<int[]>> planForEpoch, // batches of train indices for an epoch; pure in (seed, epoch)
             Examples validation,
@@ -99,8 +102,21 @@ public final class Trainer implements AutoCloseable {
         this.schedule = new LrSchedule(cfg.lrSchedulerType(), warmup, totalSteps);
         this.bestKey = cfg.metricForBestModel().startsWith("eval_") ? cfg.metricForBestModel() : "eval_" + cfg.metricForBestModel();
         this.early = new EarlyStopping(cfg.greaterIsBetter(), cfg.earlyStoppingPatience(), cfg.earlyStoppingThreshold());
-        this.optimizer = new AdamW(setup.trainable(), AdamW::decaysByDefault,
+        this.optimizer = new AdamW(setup.trainable(), AdamW::decaysByDefault, lrScales(setup),
                 new AdamW.Settings(cfg.adamBeta1(), cfg.adamBeta2(), cfg.adamEpsilon(), cfg.weightDecay()), root);
+    }
+
+    /** Each parameter's learning rate over the scheduled one: 1, or layer-wise decay's (LayerwiseLr). */
+    private static ToDoubleFunction<String> lrScales(Setup setup) {
+        double gamma = setup.config().layerwiseLrDecay();
+        if (gamma == 1.0) {
+            return name -> 1.0;
+        }
+        if (setup.layers() == null) {
+            throw new IllegalArgumentException("layerwise_lr_decay " + gamma + " needs the model's layers: give the"
+                    + " Trainer.Setup a LayerwiseLr.of(model)");
+        }
+        return name -> setup.layers().scale(name, gamma);
     }
 
     /** Trains from scratch, or from {@code resumeFrom} (a checkpoint directory written by this class). */

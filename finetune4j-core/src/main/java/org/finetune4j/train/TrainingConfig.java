@@ -1,9 +1,11 @@
 package org.finetune4j.train;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Set;
 
@@ -32,6 +34,7 @@ public record TrainingConfig(
         double adamBeta2,
         double adamEpsilon,
         double maxGradNorm,
+        double layerwiseLrDecay, // 1: off; the head at learning_rate, layer i at learning_rate γ^(L - i), see LayerwiseLr
         String lrSchedulerType,
         double warmupRatio,
         long warmupSteps, // when > 0 it wins over warmup_ratio, as in the Trainer
@@ -68,6 +71,8 @@ public record TrainingConfig(
         require(adamBeta1 >= 0 && adamBeta1 < 1 && adamBeta2 >= 0 && adamBeta2 < 1, "adam betas must be in [0, 1)");
         require(adamEpsilon > 0, "adam_epsilon must be > 0");
         require(maxGradNorm >= 0, "max_grad_norm must be >= 0 (0 disables clipping)");
+        require(layerwiseLrDecay > 0 && layerwiseLrDecay <= 1, "layerwise_lr_decay must be in (0, 1] (1 turns it off),"
+                + " not " + layerwiseLrDecay + ": each layer down from the top trains at that factor of the rate above it");
         require(LrSchedule.TYPES.contains(lrSchedulerType), "lr_scheduler_type must be one of " + sorted(LrSchedule.TYPES));
         require(warmupRatio >= 0 && warmupRatio < 1, "warmup_ratio must be in [0, 1)");
         require(warmupSteps >= 0, "warmup_steps must be >= 0");
@@ -133,9 +138,19 @@ public record TrainingConfig(
         }
     }
 
+    /**
+     * Reads a training_args.json. A setting the file lacks (written before the setting existed) takes the
+     * builder's default, which is how that run trained.
+     */
     public static TrainingConfig fromJson(String json) {
         try {
-            return JSON.readValue(json, TrainingConfig.class);
+            ObjectNode all = JSON.valueToTree(builder().build());
+            JsonNode read = JSON.readTree(json);
+            if (!read.isObject()) {
+                throw new IllegalArgumentException("not a valid training_args.json: not a JSON object");
+            }
+            all.setAll((ObjectNode) read);
+            return JSON.treeToValue(all, TrainingConfig.class);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("not a valid training_args.json: " + e.getOriginalMessage(), e);
         }
@@ -161,6 +176,7 @@ public record TrainingConfig(
         b.adamBeta2 = adamBeta2;
         b.adamEpsilon = adamEpsilon;
         b.maxGradNorm = maxGradNorm;
+        b.layerwiseLrDecay = layerwiseLrDecay;
         b.lrSchedulerType = lrSchedulerType;
         b.warmupRatio = warmupRatio;
         b.warmupSteps = warmupSteps;
@@ -207,6 +223,7 @@ public record TrainingConfig(
         private double adamBeta2 = 0.999;
         private double adamEpsilon = 1e-8;
         private double maxGradNorm = 1.0;
+        private double layerwiseLrDecay = 1.0; // not a TrainingArguments field; 1: every parameter at learning_rate
         private String lrSchedulerType = "linear";
         private double warmupRatio = 0.0;
         private long warmupSteps = 0;
@@ -245,6 +262,8 @@ public record TrainingConfig(
         public Builder adamBetas(double b1, double b2) { adamBeta1 = b1; adamBeta2 = b2; return this; }
         public Builder adamEpsilon(double v) { adamEpsilon = v; return this; }
         public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
+        /** Layer-wise learning-rate decay γ in (0, 1]: see {@link LayerwiseLr}. 1 (the default) turns it off. */
+        public Builder layerwiseLrDecay(double v) { layerwiseLrDecay = v; return this; }
         public Builder lrSchedulerType(String v) { lrSchedulerType = v; return this; }
         public Builder warmupRatio(double v) { warmupRatio = v; return this; }
         public Builder warmupSteps(long v) { warmupSteps = v; return this; }
@@ -267,7 +286,7 @@ public record TrainingConfig(
         public TrainingConfig build() {
             return new TrainingConfig(strategy, frozenLayers, maxLength, groupByLength, numTrainEpochs,
                     perDeviceTrainBatchSize, perDeviceEvalBatchSize, gradientAccumulationSteps, learningRate, weightDecay,
-                    adamBeta1, adamBeta2, adamEpsilon, maxGradNorm, lrSchedulerType, warmupRatio, warmupSteps,
+                    adamBeta1, adamBeta2, adamEpsilon, maxGradNorm, layerwiseLrDecay, lrSchedulerType, warmupRatio, warmupSteps,
                     labelSmoothingFactor, classWeights, evalStrategy, evalSteps, loggingSteps, saveTotalLimit,
                     loadBestModelAtEnd, metricForBestModel, earlyStoppingPatience, earlyStoppingThreshold, tuneThreshold, seed);
         }
