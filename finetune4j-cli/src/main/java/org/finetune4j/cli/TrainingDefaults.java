@@ -37,6 +37,7 @@ final class TrainingDefaults implements IDefaultValueProvider {
         put("--weight-decay", c.weightDecay());
         put("--max-grad-norm", c.maxGradNorm());
         put("--layerwise-lr-decay", c.layerwiseLrDecay());
+        put("--ema-decay", c.emaDecay());
         put("--lr-scheduler", c.lrSchedulerType());
         put("--warmup-ratio", c.warmupRatio());
         put("--warmup-steps", c.warmupSteps());

@@ -56,6 +56,12 @@ final class TrainingOptions {
             + " lr*g^(L+1); 1: off.")
     double layerwiseLrDecay;
 
+    @Option(names = "--ema-decay", description = "Keep an exponential moving average of the trainable weights"
+            + " (Polyak averaging, as timm's ModelEmaV2: ema = d*ema + (1-d)*w after each step, no warmup) and evaluate"
+            + " and save it: checkpoints, the best and the final model are the average. One more copy of the"
+            + " trainable weights in memory. In [0, 1); 0: off.")
+    double emaDecay;
+
     @Option(names = "--gradient-accumulation-steps")
     int accumulation;
 
@@ -119,7 +125,7 @@ final class TrainingOptions {
                 .groupByLength(groupByLength).epochs(epochs).batchSize(step.batchSize).evalBatchSize(evalBatchSize)
                 .gradientAccumulationSteps(accumulation).learningRate(learningRate).weightDecay(weightDecay)
                 .lrSchedulerType(scheduler).warmupRatio(warmupRatio).warmupSteps(warmupSteps).maxGradNorm(maxGradNorm)
-                .layerwiseLrDecay(layerwiseLrDecay).labelSmoothing(labelSmoothing).classWeights(classWeights)
+                .layerwiseLrDecay(layerwiseLrDecay).emaDecay(emaDecay).labelSmoothing(labelSmoothing).classWeights(classWeights)
                 .evalStrategy(evalStrategy).evalSteps(evalSteps)
                 .saveTotalLimit(saveTotalLimit != null && saveTotalLimit == 0 ? null : saveTotalLimit).loadBestModelAtEnd(loadBest)
                 .metricForBestModel(bestMetric).earlyStopping(patience, patienceThreshold).tuneThreshold(tuneThreshold)

@@ -35,6 +35,7 @@ public record TrainingConfig(
         double adamEpsilon,
         double maxGradNorm,
         double layerwiseLrDecay, // 1: off; the head at learning_rate, layer i at learning_rate γ^(L - i), see LayerwiseLr
+        double emaDecay, // 0: off; evaluate and save an exponential moving average of the trainable weights, see Ema
         String lrSchedulerType,
         double warmupRatio,
         long warmupSteps, // when > 0 it wins over warmup_ratio, as in the Trainer
@@ -73,6 +74,8 @@ public record TrainingConfig(
         require(maxGradNorm >= 0, "max_grad_norm must be >= 0 (0 disables clipping)");
         require(layerwiseLrDecay > 0 && layerwiseLrDecay <= 1, "layerwise_lr_decay must be in (0, 1] (1 turns it off),"
                 + " not " + layerwiseLrDecay + ": each layer down from the top trains at that factor of the rate above it");
+        require(emaDecay >= 0 && emaDecay < 1, "ema_decay must be in [0, 1) (0 turns it off), not " + emaDecay
+                + ": the average keeps that share of itself at each step (0.999: about the last 1000 steps)");
         require(LrSchedule.TYPES.contains(lrSchedulerType), "lr_scheduler_type must be one of " + sorted(LrSchedule.TYPES));
         require(warmupRatio >= 0 && warmupRatio < 1, "warmup_ratio must be in [0, 1)");
         require(warmupSteps >= 0, "warmup_steps must be >= 0");
@@ -177,6 +180,7 @@ public record TrainingConfig(
         b.adamEpsilon = adamEpsilon;
         b.maxGradNorm = maxGradNorm;
         b.layerwiseLrDecay = layerwiseLrDecay;
+        b.emaDecay = emaDecay;
         b.lrSchedulerType = lrSchedulerType;
         b.warmupRatio = warmupRatio;
         b.warmupSteps = warmupSteps;
@@ -224,6 +228,7 @@ public record TrainingConfig(
         private double adamEpsilon = 1e-8;
         private double maxGradNorm = 1.0;
         private double layerwiseLrDecay = 1.0; // not a TrainingArguments field; 1: every parameter at learning_rate
+        private double emaDecay = 0.0; // not a TrainingArguments field; 0: the run's weights, not an average
         private String lrSchedulerType = "linear";
         private double warmupRatio = 0.0;
         private long warmupSteps = 0;
@@ -264,6 +269,8 @@ public record TrainingConfig(
         public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
         /** Layer-wise learning-rate decay γ in (0, 1]: see {@link LayerwiseLr}. 1 (the default) turns it off. */
         public Builder layerwiseLrDecay(double v) { layerwiseLrDecay = v; return this; }
+        /** Decay d in [0, 1) of the exponential moving average of the weights that is evaluated and saved ({@link Ema}); 0: off. */
+        public Builder emaDecay(double v) { emaDecay = v; return this; }
         public Builder lrSchedulerType(String v) { lrSchedulerType = v; return this; }
         public Builder warmupRatio(double v) { warmupRatio = v; return this; }
         public Builder warmupSteps(long v) { warmupSteps = v; return this; }
@@ -286,7 +293,7 @@ public record TrainingConfig(
         public TrainingConfig build() {
             return new TrainingConfig(strategy, frozenLayers, maxLength, groupByLength, numTrainEpochs,
                     perDeviceTrainBatchSize, perDeviceEvalBatchSize, gradientAccumulationSteps, learningRate, weightDecay,
-                    adamBeta1, adamBeta2, adamEpsilon, maxGradNorm, layerwiseLrDecay, lrSchedulerType, warmupRatio, warmupSteps,
+                    adamBeta1, adamBeta2, adamEpsilon, maxGradNorm, layerwiseLrDecay, emaDecay, lrSchedulerType, warmupRatio, warmupSteps,
                     labelSmoothingFactor, classWeights, evalStrategy, evalSteps, loggingSteps, saveTotalLimit,
                     loadBestModelAtEnd, metricForBestModel, earlyStoppingPatience, earlyStoppingThreshold, tuneThreshold, seed);
         }

@@ -29,4 +29,13 @@ class TechniqueSettingsTest {
         refused(b -> b.layerwiseLrDecay(Double.NaN), "layerwise_lr_decay");
         assertTrue(TrainingConfig.builder().layerwiseLrDecay(0.8).build().toJson().contains("\"layerwise_lr_decay\" : 0.8"));
     }
+
+    @Test
+    void emaDecayIsInZeroToOneExcluded() {
+        assertEquals(0.0, TrainingConfig.builder().build().emaDecay(), "off by default");
+        assertEquals(0.999, TrainingConfig.builder().emaDecay(0.999).build().emaDecay());
+        refused(b -> b.emaDecay(1.0), "ema_decay", "[0, 1)");
+        refused(b -> b.emaDecay(-0.1), "ema_decay");
+        assertTrue(TrainingConfig.builder().emaDecay(0.99).build().toJson().contains("\"ema_decay\" : 0.99"));
+    }
 }
