@@ -38,6 +38,7 @@ final class TrainingDefaults implements IDefaultValueProvider {
         put("--max-grad-norm", c.maxGradNorm());
         put("--layerwise-lr-decay", c.layerwiseLrDecay());
         put("--ema-decay", c.emaDecay());
+        put("--reinit-top-layers", c.reinitTopLayers());
         put("--lr-scheduler", c.lrSchedulerType());
         put("--warmup-ratio", c.warmupRatio());
         put("--warmup-steps", c.warmupSteps());

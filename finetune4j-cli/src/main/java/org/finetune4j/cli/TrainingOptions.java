@@ -62,6 +62,12 @@ final class TrainingOptions {
             + " trainable weights in memory. In [0, 1); 0: off.")
     double emaDecay;
 
+    @Option(names = "--reinit-top-layers", description = "Re-initialise the top K encoder layers and the pooler before"
+            + " training (Zhang et al. 2021, Revisiting Few-sample BERT Fine-tuning): linear weights from N(0,"
+            + " initializer_range), biases 0, LayerNorm 1 and 0, seeded by --seed. Full and partial strategies; not"
+            + " ALBERT (shared layers). 0: off.")
+    int reinitTopLayers;
+
     @Option(names = "--gradient-accumulation-steps")
     int accumulation;
 
@@ -121,7 +127,7 @@ final class TrainingOptions {
         if (loggingSteps != null) {
             b.loggingSteps(loggingSteps); // unset: TrainingConfig chooses from the run's length
         }
-        return b.strategy(strategy).frozenLayers(step.frozenLayers).maxLength(step.maxLength)
+        return b.strategy(strategy).frozenLayers(step.frozenLayers).reinitTopLayers(reinitTopLayers).maxLength(step.maxLength)
                 .groupByLength(groupByLength).epochs(epochs).batchSize(step.batchSize).evalBatchSize(evalBatchSize)
                 .gradientAccumulationSteps(accumulation).learningRate(learningRate).weightDecay(weightDecay)
                 .lrSchedulerType(scheduler).warmupRatio(warmupRatio).warmupSteps(warmupSteps).maxGradNorm(maxGradNorm)

@@ -19,6 +19,7 @@ public record TrainingConfig(
         /* What trains. */
         Strategy strategy,
         int frozenLayers, // partial: the embeddings and this many lowest layers are frozen
+        int reinitTopLayers, // 0: off; the top k layers and the pooler re-initialised before training, see ReinitTopLayers
         /* Data. */
         int maxLength, // truncation length in tokens; not a TrainingArguments field (tokenizer's max_length)
         boolean groupByLength, // batches of similar lengths (TrainingArguments' group_by_length)
@@ -63,6 +64,10 @@ public record TrainingConfig(
     public TrainingConfig {
         require(strategy != null, "strategy must be one of " + String.join(", ", Strategy.ids()));
         require(frozenLayers >= 0, "frozen_layers must be >= 0");
+        require(reinitTopLayers >= 0, "reinit_top_layers must be >= 0 (0 turns it off), not " + reinitTopLayers);
+        require(reinitTopLayers == 0 || strategy == Strategy.FULL || strategy == Strategy.PARTIAL, "reinit_top_layers "
+                + reinitTopLayers + " needs the re-initialised layers to train: strategy full or partial, not "
+                + String.valueOf(strategy).toLowerCase(java.util.Locale.ROOT));
         require(maxLength >= 2, "max_length must be at least 2 (room for [CLS] and [SEP])");
         require(numTrainEpochs >= 1, "num_train_epochs must be >= 1");
         require(perDeviceTrainBatchSize >= 1 && perDeviceEvalBatchSize >= 1, "batch sizes must be >= 1");
@@ -167,6 +172,7 @@ public record TrainingConfig(
         Builder b = new Builder();
         b.strategy = strategy;
         b.frozenLayers = frozenLayers;
+        b.reinitTopLayers = reinitTopLayers;
         b.maxLength = maxLength;
         b.groupByLength = groupByLength;
         b.numTrainEpochs = numTrainEpochs;
@@ -206,6 +212,7 @@ public record TrainingConfig(
     public static final class Builder {
         private Strategy strategy = Strategy.FULL;
         private int frozenLayers = 0;
+        private int reinitTopLayers = 0; // not a TrainingArguments field; 0: every layer keeps its pre-trained weights
         // Not a TrainingArguments field (the tokenizer's max_length, whose default is the model's 512).
         // 128: the notebooks' truncation; short texts (tweets, SMS, support messages) fit in it.
         private int maxLength = 128;
@@ -256,6 +263,8 @@ public record TrainingConfig(
         /** The strategy by its id (full, frozen, partial, lora). */
         public Builder strategy(String id) { strategy = Strategy.of(id); return this; }
         public Builder frozenLayers(int v) { frozenLayers = v; return this; }
+        /** Re-initialise the top k encoder layers and the pooler before training ({@link ReinitTopLayers}); 0: off. */
+        public Builder reinitTopLayers(int v) { reinitTopLayers = v; return this; }
         public Builder maxLength(int v) { maxLength = v; return this; }
         public Builder groupByLength(boolean v) { groupByLength = v; return this; }
         public Builder epochs(int v) { numTrainEpochs = v; return this; }
@@ -291,7 +300,7 @@ public record TrainingConfig(
         public Builder seed(long v) { seed = v; return this; }
 
         public TrainingConfig build() {
-            return new TrainingConfig(strategy, frozenLayers, maxLength, groupByLength, numTrainEpochs,
+            return new TrainingConfig(strategy, frozenLayers, reinitTopLayers, maxLength, groupByLength, numTrainEpochs,
                     perDeviceTrainBatchSize, perDeviceEvalBatchSize, gradientAccumulationSteps, learningRate, weightDecay,
                     adamBeta1, adamBeta2, adamEpsilon, maxGradNorm, layerwiseLrDecay, emaDecay, lrSchedulerType, warmupRatio, warmupSteps,
                     labelSmoothingFactor, classWeights, evalStrategy, evalSteps, loggingSteps, saveTotalLimit,

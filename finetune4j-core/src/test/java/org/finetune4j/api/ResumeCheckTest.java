@@ -34,13 +34,13 @@ class ResumeCheckTest {
     @Test
     void aSettingTheRunPredatesIsItsDefaultAndAnotherValueIsRefused(@TempDir Path dir) throws Exception {
         TrainingConfig defaults = TrainingConfig.builder().build();
-        String[] newer = {"layerwise_lr_decay", "ema_decay"};
+        String[] newer = {"layerwise_lr_decay", "ema_decay", "reinit_top_layers"};
         writeOld(dir, defaults, newer);
         List<String> log = new ArrayList<>();
         ResumeCheck.check(dir, runConfig(defaults), log::add); // the old run trained as the defaults do
 
         for (TrainingConfig other : List.of(defaults.toBuilder().layerwiseLrDecay(0.8).build(),
-                defaults.toBuilder().emaDecay(0.999).build())) {
+                defaults.toBuilder().emaDecay(0.999).build(), defaults.toBuilder().reinitTopLayers(2).build())) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> ResumeCheck.check(dir, runConfig(other), log::add));
             assertTrue(e.getMessage().contains("--resume-from-checkpoint refused"), e.getMessage());

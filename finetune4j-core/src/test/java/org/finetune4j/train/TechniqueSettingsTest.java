@@ -38,4 +38,12 @@ class TechniqueSettingsTest {
         refused(b -> b.emaDecay(-0.1), "ema_decay");
         assertTrue(TrainingConfig.builder().emaDecay(0.99).build().toJson().contains("\"ema_decay\" : 0.99"));
     }
+
+    @Test
+    void reinitTopLayersIsACountForTheStrategiesThatTrainLayers() {
+        assertEquals(0, TrainingConfig.builder().build().reinitTopLayers(), "off by default");
+        assertEquals(2, TrainingConfig.builder().strategy("partial").frozenLayers(1).reinitTopLayers(2).build().reinitTopLayers());
+        refused(b -> b.reinitTopLayers(-1), "reinit_top_layers", ">= 0");
+        assertTrue(TrainingConfig.builder().reinitTopLayers(3).build().toJson().contains("\"reinit_top_layers\" : 3"));
+    }
 }
