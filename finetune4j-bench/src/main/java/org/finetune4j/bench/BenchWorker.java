@@ -268,7 +268,7 @@ public final class BenchWorker {
         // transformers' defaults (AdamW, no weight decay, clipping at 1.0) at a constant learning rate.
         TrainingConfig cfg = TrainingConfig.builder().learningRate(LR).weightDecay(0.0).lrSchedulerType("constant")
                 .epochs(1).batchSize(plan.get(0).length).seed(seed).build();
-        Trainer.Setup setup = new Trainer.Setup(cfg, b.trainable(), new TokenizedExamples(b.model(), data), epoch -> plan,
+        Trainer.Setup setup = new Trainer.Setup(cfg, b.trainable(), null, new TokenizedExamples(b.model(), data), epoch -> plan,
                 null, false, null, null, null, null, TrainerListener.NONE);
         double fwd = 0;
         double bwd = 0;

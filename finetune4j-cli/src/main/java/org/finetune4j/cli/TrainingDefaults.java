@@ -36,6 +36,9 @@ final class TrainingDefaults implements IDefaultValueProvider {
         put("--learning-rate", c.learningRate());
         put("--weight-decay", c.weightDecay());
         put("--max-grad-norm", c.maxGradNorm());
+        put("--layerwise-lr-decay", c.layerwiseLrDecay());
+        put("--ema-decay", c.emaDecay());
+        put("--reinit-top-layers", c.reinitTopLayers());
         put("--lr-scheduler", c.lrSchedulerType());
         put("--warmup-ratio", c.warmupRatio());
         put("--warmup-steps", c.warmupSteps());

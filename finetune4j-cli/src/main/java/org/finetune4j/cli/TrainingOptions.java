@@ -51,6 +51,23 @@ final class TrainingOptions {
     @Option(names = "--max-grad-norm", description = "Global-norm gradient clipping (0: off).")
     double maxGradNorm;
 
+    @Option(names = "--layerwise-lr-decay", description = "Layer-wise learning-rate decay g in (0, 1] (Sun et al. 2019,"
+            + " ELECTRA): the head trains at the learning rate, encoder layer i of L at lr*g^(L-i), the embeddings at"
+            + " lr*g^(L+1); 1: off.")
+    double layerwiseLrDecay;
+
+    @Option(names = "--ema-decay", description = "Keep an exponential moving average of the trainable weights"
+            + " (Polyak averaging, as timm's ModelEmaV2: ema = d*ema + (1-d)*w after each step, no warmup) and evaluate"
+            + " and save it: checkpoints, the best and the final model are the average. One more copy of the"
+            + " trainable weights in memory. In [0, 1); 0: off.")
+    double emaDecay;
+
+    @Option(names = "--reinit-top-layers", description = "Re-initialise the top K encoder layers and the pooler before"
+            + " training (Zhang et al. 2021, Revisiting Few-sample BERT Fine-tuning): linear weights from N(0,"
+            + " initializer_range), biases 0, LayerNorm 1 and 0, seeded by --seed. Full and partial strategies; not"
+            + " ALBERT (shared layers). 0: off.")
+    int reinitTopLayers;
+
     @Option(names = "--gradient-accumulation-steps")
     int accumulation;
 
@@ -110,11 +127,12 @@ final class TrainingOptions {
         if (loggingSteps != null) {
             b.loggingSteps(loggingSteps); // unset: TrainingConfig chooses from the run's length
         }
-        return b.strategy(strategy).frozenLayers(step.frozenLayers).maxLength(step.maxLength)
+        return b.strategy(strategy).frozenLayers(step.frozenLayers).reinitTopLayers(reinitTopLayers).maxLength(step.maxLength)
                 .groupByLength(groupByLength).epochs(epochs).batchSize(step.batchSize).evalBatchSize(evalBatchSize)
                 .gradientAccumulationSteps(accumulation).learningRate(learningRate).weightDecay(weightDecay)
                 .lrSchedulerType(scheduler).warmupRatio(warmupRatio).warmupSteps(warmupSteps).maxGradNorm(maxGradNorm)
-                .labelSmoothing(labelSmoothing).classWeights(classWeights).evalStrategy(evalStrategy).evalSteps(evalSteps)
+                .layerwiseLrDecay(layerwiseLrDecay).emaDecay(emaDecay).labelSmoothing(labelSmoothing).classWeights(classWeights)
+                .evalStrategy(evalStrategy).evalSteps(evalSteps)
                 .saveTotalLimit(saveTotalLimit != null && saveTotalLimit == 0 ? null : saveTotalLimit).loadBestModelAtEnd(loadBest)
                 .metricForBestModel(bestMetric).earlyStopping(patience, patienceThreshold).tuneThreshold(tuneThreshold)
                 .seed(step.seed).build();

@@ -63,9 +63,9 @@ class TrainingOptionsTest {
     void theDefaultsFollowTheConfigsTheyAreReadFrom() throws Exception {
         // Every setting the command line has an option for differs from the builder's default, so an
         // option that kept a default of its own would show here.
-        TrainingConfig other = TrainingConfig.builder().strategy("lora").frozenLayers(1).maxLength(64).groupByLength(false)
+        TrainingConfig other = TrainingConfig.builder().strategy("partial").frozenLayers(1).reinitTopLayers(1).maxLength(64).groupByLength(false)
                 .epochs(2).batchSize(4).evalBatchSize(8).gradientAccumulationSteps(2).learningRate(1e-3).weightDecay(0.01)
-                .maxGradNorm(0.5).lrSchedulerType("cosine").warmupRatio(0.1).warmupSteps(5).labelSmoothing(0.1)
+                .maxGradNorm(0.5).layerwiseLrDecay(0.8).emaDecay(0.99).lrSchedulerType("cosine").warmupRatio(0.1).warmupSteps(5).labelSmoothing(0.1)
                 .classWeights("balanced").evalStrategy("steps").evalSteps(3).loggingSteps(7).saveTotalLimit(3)
                 .loadBestModelAtEnd(false).metricForBestModel("f1").earlyStopping(2, 0.01).tuneThreshold(true).seed(7).build();
         LoraConfig otherLora = new LoraConfig(4, 8, 0.1, List.of("q_lin", "v_lin"), List.of(0, 1),

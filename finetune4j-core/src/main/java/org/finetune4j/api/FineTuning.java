@@ -42,6 +42,7 @@ import org.finetune4j.train.CachedFeatureExamples;
 import org.finetune4j.train.CheckpointFormat;
 import org.finetune4j.train.Evaluation;
 import org.finetune4j.train.Examples;
+import org.finetune4j.train.LayerwiseLr;
 import org.finetune4j.train.Losses;
 import org.finetune4j.train.MemoryProbe;
 import org.finetune4j.train.ModelCheckpointFormat;
@@ -401,7 +402,7 @@ public final class FineTuning {
         TrainingConfig cfg = spec.training();
         Batches.Order order = cfg.groupByLength() ? Batches.Order.LENGTH_GROUPED : Batches.Order.SHUFFLED;
         int[] lengths = encoded.train().lengths();
-        Trainer.Setup setup = new Trainer.Setup(cfg, built.trainable(), trainEx,
+        Trainer.Setup setup = new Trainer.Setup(cfg, built.trainable(), LayerwiseLr.of(built.model()), trainEx,
                 epoch -> Batches.plan(lengths, cfg.perDeviceTrainBatchSize(), order, cfg.seed(), epoch), valEx,
                 spec.multiLabel(), weights, new StandardMetrics(labels.names(), spec.multiLabel(), null), built.checkpoints(),
                 spec.output(), TrainerListener.all(new MemoryProbe(manager), listener));

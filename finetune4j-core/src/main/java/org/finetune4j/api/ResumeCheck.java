@@ -2,6 +2,7 @@ package org.finetune4j.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.finetune4j.train.TrainingConfig;
 
 /**
  * Whether a run may be resumed with the settings given now. A run writes its run_config.json when it
@@ -46,7 +48,7 @@ final class ResumeCheck {
         }
         JsonNode before;
         try {
-            before = JSON.readTree(file.toFile());
+            before = withTrainingDefaults(JSON.readTree(file.toFile()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
@@ -84,6 +86,20 @@ final class ResumeCheck {
                     + epochsBefore + " epochs. To train it further give a larger --epochs (the learning-rate schedule then"
                     + " spans the new total); to start again, --overwrite.");
         }
+    }
+
+    /**
+     * The run's settings with each training setting its run_config.json lacks set to the library's default:
+     * a run from before that setting existed trained as its default does (layerwise_lr_decay 1, ...).
+     */
+    private static JsonNode withTrainingDefaults(JsonNode runConfig) throws IOException {
+        if (!(runConfig instanceof ObjectNode rc) || !(rc.get("training") instanceof ObjectNode training)) {
+            return runConfig;
+        }
+        ObjectNode filled = (ObjectNode) JSON.readTree(TrainingConfig.builder().build().toJson());
+        filled.setAll(training);
+        rc.set("training", filled);
+        return rc;
     }
 
     /** Leaves of {@code node} as "a.b.c" -> JSON text. */

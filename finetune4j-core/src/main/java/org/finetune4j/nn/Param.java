@@ -60,6 +60,25 @@ public final class Param {
     }
 
     /**
+     * Puts {@code replacement} (same shape) in place of the value and hands the replaced array back, open:
+     * each array moves to the other's manager, so the caller now owns the one returned. Whether the value
+     * takes gradients carries over. For swapping one set of weights for another without copying them
+     * (org.finetune4j.train.Ema).
+     */
+    public NDArray exchange(NDArray replacement) {
+        NDArray old = array();
+        if (!replacement.getShape().equals(shape)) {
+            throw new IllegalArgumentException("cannot put an array of shape " + replacement.getShape() + " in " + this);
+        }
+        var ownerOfOld = old.getManager();
+        old.attach(replacement.getManager());
+        replacement.attach(ownerOfOld);
+        replacement.setRequiresGradient(old.hasGradient());
+        array = replacement;
+        return old;
+    }
+
+    /**
      * Drops the gradient, as PyTorch's {@code zero_grad(set_to_none=True)} does: the array becomes a new
      * leaf over the same memory, with no gradient, and the old handle (and with it the gradient) is freed.
      * The next backward pass then hands its gradient to the parameter as it is, instead of adding it to a

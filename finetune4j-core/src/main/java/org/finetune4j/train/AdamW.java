@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.ToDoubleFunction;
 import org.finetune4j.io.CheckpointException;
 import org.finetune4j.io.HostTensor;
 import org.finetune4j.nn.Aligned;
@@ -31,7 +32,11 @@ import org.finetune4j.nn.RowGradient;
  *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
  * </pre>
  *
- * Global-norm clipping (torch.nn.utils.clip_grad_norm_) is folded in as a scale on g. Only trainable
+ * Each parameter may have its own learning rate, {@code lr} times a fixed factor (torch's parameter
+ * groups; {@link LayerwiseLr} gives them): both lr above, in the decay and in the step, are then that
+ * parameter's. A factor of 1 leaves the arithmetic exactly as without factors.
+ *
+ * <p>Global-norm clipping (torch.nn.utils.clip_grad_norm_) is folded in as a scale on g. Only trainable
  * parameters get optimizer state; a parameter without a gradient is skipped, as torch.optim skips
  * {@code grad is None}. After the update every gradient is dropped ({@link Param#dropGradient},
  * PyTorch's {@code zero_grad(set_to_none=True)}), so the next backward pass hands its gradients over
@@ -67,13 +72,15 @@ public final class AdamW implements AutoCloseable {
     static final class State {
         final Param param;
         final boolean decays;
+        final double lrScale; // this parameter's learning rate over the step's
         NDArray m; // (shape of the parameter), or null with rows
         NDArray v;
         final TableMoments rows;
 
-        State(Param param, boolean decays, NDArray m, NDArray v, TableMoments rows) {
+        State(Param param, boolean decays, double lrScale, NDArray m, NDArray v, TableMoments rows) {
             this.param = param;
             this.decays = decays;
+            this.lrScale = lrScale;
             this.m = m;
             this.v = v;
             this.rows = rows;
@@ -81,7 +88,8 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
-     * The coefficients of step t. {@code lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)} is computed as
+     * The coefficients of step t, at the base learning rate (a parameter's factor multiplies {@code lr} and
+     * {@code stepSize}). {@code lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)} is computed as
      * {@code stepSize * m / (sqrt(v) + epsHat)} with {@code stepSize = lr sqrt(bc2) / bc1} and
      * {@code epsHat = eps sqrt(bc2)}: one pass fewer.
      */
@@ -103,22 +111,37 @@ public final class AdamW implements AutoCloseable {
      *     LayerNorm weights)
      */
     public AdamW(List<Param> params, Predicate<String> decayed, Settings settings, NDManager parent) {
-        this(params, decayed, settings, parent, onCpu(params) ? new CpuUpdate() : new TensorOpUpdate());
+        this(params, decayed, name -> 1.0, settings, parent);
+    }
+
+    /**
+     * @param lrScale each parameter's learning rate over the step's, by name (torch's parameter groups)
+     */
+    public AdamW(List<Param> params, Predicate<String> decayed, ToDoubleFunction<String> lrScale, Settings settings,
+            NDManager parent) {
+        this(params, decayed, lrScale, settings, parent, onCpu(params) ? new CpuUpdate() : new TensorOpUpdate());
     }
 
     /** With the given update; tests run {@link TensorOpUpdate} on CPU arrays to check it against {@link CpuUpdate}. */
-    AdamW(List<Param> params, Predicate<String> decayed, Settings settings, NDManager parent, Update update) {
+    AdamW(List<Param> params, Predicate<String> decayed, ToDoubleFunction<String> lrScale, Settings settings,
+            NDManager parent, Update update) {
         this.params = List.copyOf(params);
         this.s = settings;
         this.manager = parent.newSubManager();
         this.update = update;
         for (Param p : params) {
             boolean decays = decayed.test(p.name());
+            double scale = lrScale.applyAsDouble(p.name());
+            if (!(scale > 0) || !Double.isFinite(scale)) {
+                throw new IllegalArgumentException("the learning-rate factor of " + p.name() + " is " + scale
+                        + "; it must be a positive number");
+            }
             if (update.rowMoments(p)) {
                 int rows = Math.toIntExact(p.shape().get(0));
-                states.add(new State(p, decays, null, null, new TableMoments(rows, Math.toIntExact(p.numel() / rows))));
+                states.add(new State(p, decays, scale, null, null, new TableMoments(rows, Math.toIntExact(p.numel() / rows))));
             } else {
-                states.add(new State(p, decays, manager.zeros(p.shape(), DataType.FLOAT32), manager.zeros(p.shape(), DataType.FLOAT32), null));
+                states.add(new State(p, decays, scale, manager.zeros(p.shape(), DataType.FLOAT32),
+                        manager.zeros(p.shape(), DataType.FLOAT32), null));
             }
         }
     }

@@ -14,7 +14,8 @@ import org.finetune4j.io.SafeTensors;
 
 /**
  * A run's {@code checkpoint-N} directories, as transformers' Trainer lays them out: the model (or adapter)
- * through its {@link CheckpointFormat}, {@value #OPTIMIZER_FILE}, {@link TrainerState#FILE} and
+ * through its {@link CheckpointFormat} (with EMA, the averaged weights, and {@value Ema#FILE} beside them),
+ * {@value #OPTIMIZER_FILE}, {@link TrainerState#FILE} and
  * {@value #TRAINING_ARGS_FILE}. Each is written to a hidden temporary directory and renamed into place, so
  * an interrupted write never leaves a half checkpoint under a real name. Keeps at most save_total_limit,
  * never deleting the best or the latest, and loads the best at the end.
@@ -27,15 +28,19 @@ final class Checkpoints {
     private final CheckpointFormat format;
     private final TrainingConfig cfg;
     private final AdamW optimizer;
+    private final Ema ema;
     private final TrainerListener listener;
     private String bestName;
     private Path last;
 
-    Checkpoints(Path outputDir, CheckpointFormat format, TrainingConfig cfg, AdamW optimizer, TrainerListener listener) {
+    /** @param ema the weight average: in use while a checkpoint is written, its training weights saved beside */
+    Checkpoints(Path outputDir, CheckpointFormat format, TrainingConfig cfg, AdamW optimizer, Ema ema,
+            TrainerListener listener) {
         this.outputDir = outputDir;
         this.format = format;
         this.cfg = cfg;
         this.optimizer = optimizer;
+        this.ema = ema;
         this.listener = listener;
     }
 
@@ -85,6 +90,7 @@ final class Checkpoints {
             deleteRecursively(tmp);
             Files.createDirectories(tmp);
             format.save(tmp);
+            ema.save(tmp);
             SafeTensors.write(tmp.resolve(OPTIMIZER_FILE), optimizer.stateViews(), Map.of("step", Long.toString(optimizer.stepCount())));
             AtomicFiles.writeString(tmp.resolve(TrainerState.FILE), state.toJson());
             AtomicFiles.writeString(tmp.resolve(TRAINING_ARGS_FILE), cfg.toJson());
@@ -136,6 +142,7 @@ final class Checkpoints {
                         + "; the run continues with the new ones, so it will not match an uninterrupted run");
             }
             format.restore(dir);
+            ema.restore(dir);
             try (SafeTensors opt = SafeTensors.open(dir.resolve(OPTIMIZER_FILE))) {
                 Map<String, HostTensor> state = opt.readAll();
                 optimizer.restore(state, Long.parseLong(opt.metadata().getOrDefault("step", Long.toString(st.globalStep()))));

@@ -58,13 +58,14 @@ final class CpuUpdate implements AdamW.Update {
         return p.embeddingTable() && p.shape().dimension() == 2 && 4 * p.numel() <= maxRowMomentBytes;
     }
 
-    private record Segment(FloatBuffer w, FloatBuffer g, FloatBuffer m, FloatBuffer v, float decay) {}
+    /** A dense parameter, with its own decay factor and step size (its learning rate's). */
+    private record Segment(FloatBuffer w, FloatBuffer g, FloatBuffer m, FloatBuffer v, float decay, float stepSize) {}
 
     /** An embedding table updated row by row: its gradient in {@code rows}, its moments in {@code moments}. */
-    private record TableSegment(FloatBuffer w, RowGradient rows, TableMoments moments, float decay) {}
+    private record TableSegment(FloatBuffer w, RowGradient rows, TableMoments moments, float decay, float stepSize) {}
 
-    /** {@link Step} in float, as the loop computes. */
-    private record Coefficients(float b1, float b2, float clip, float stepSize, float epsHat) {}
+    /** {@link Step} in float, as the loop computes; the step size is each parameter's. */
+    private record Coefficients(float b1, float b2, float clip, float epsHat) {}
 
     @Override
     public void apply(List<State> states, Step step, NDManager scratch) {
@@ -75,7 +76,8 @@ final class CpuUpdate implements AdamW.Update {
         long tableWork = 0;
         for (State st : states) {
             Param p = st.param;
-            float decay = st.decays && step.weightDecay() > 0 ? (float) (1 - step.lr() * step.weightDecay()) : 1f;
+            float decay = st.decays && step.weightDecay() > 0 ? (float) (1 - step.lr() * st.lrScale * step.weightDecay()) : 1f;
+            float stepSize = (float) (step.stepSize() * st.lrScale);
             if (st.rows != null) {
                 RowGradient rows = p.rowGradient();
                 NDArray g = AdamW.gradient(p, scratch);
@@ -90,7 +92,7 @@ final class CpuUpdate implements AdamW.Update {
                 for (int k = 0; k < rows.count(); k++) {
                     st.rows.slotOrNew(rows.rowOf(k)); // here, single-threaded: the workers only read slots
                 }
-                tableSegments.add(new TableSegment(floats(p.array()), rows, st.rows, decay));
+                tableSegments.add(new TableSegment(floats(p.array()), rows, st.rows, decay, stepSize));
                 tableWork += p.numel();
                 continue;
             }
@@ -98,13 +100,13 @@ final class CpuUpdate implements AdamW.Update {
             if (g == null) {
                 continue;
             }
-            Segment seg = new Segment(floats(p.array()), floats(g), floats(st.m), floats(st.v), decay);
+            Segment seg = new Segment(floats(p.array()), floats(g), floats(st.m), floats(st.v), decay, stepSize);
             segments.add(seg);
             total += seg.w.capacity();
             dropped.add(p);
         }
         Coefficients u = new Coefficients((float) step.beta1(), (float) step.beta2(), (float) step.clip(),
-                (float) step.stepSize(), (float) step.epsHat());
+                (float) step.epsHat());
         int workers = (int) Math.max(1, Math.min(threads, (total + tableWork) / MIN_ELEMENTS_PER_WORKER));
         final long all = total;
         if (workers == 1) {
@@ -167,7 +169,7 @@ final class CpuUpdate implements AdamW.Update {
         // A row with m = v = 0 and no gradient: the whole update reduces to w * decay - zeroTerm (zeroTerm
         // is +0 for every finite step size, so with decay 1 the row is left as it is).
         float zeroG = 0f * u.clip;
-        float zeroTerm = u.stepSize * (u.b1 * 0f + (1 - u.b1) * zeroG)
+        float zeroTerm = t.stepSize * (u.b1 * 0f + (1 - u.b1) * zeroG)
                 / ((float) Math.sqrt(u.b2 * 0f + (1 - u.b2) * zeroG * zeroG) + u.epsHat);
         boolean skipIdle = t.decay == 1f && Float.floatToRawIntBits(zeroTerm) == 0;
         for (int start = worker * ROW_BLOCK; start < rows.rows(); start += workers * ROW_BLOCK) {
@@ -176,7 +178,7 @@ final class CpuUpdate implements AdamW.Update {
                 if (state >= 0) {
                     int slot = rows.slot(r);
                     updateRow(t.w, r * h, slot >= 0 ? values : null, slot * h, moments.m(), moments.v(),
-                            moments.offset(state), h, t.decay, u);
+                            moments.offset(state), h, t.decay, t.stepSize, u);
                 } else if (!skipIdle) {
                     for (int i = r * h, e = i + h; i < e; i++) {
                         t.w.put(i, t.w.get(i) * t.decay - zeroTerm);
@@ -191,7 +193,7 @@ final class CpuUpdate implements AdamW.Update {
      * {@code mAt} in {@code m} and {@code v}; {@code g == null} means a zero gradient.
      */
     private static void updateRow(FloatBuffer w, int at, float[] g, int gAt, FloatBuffer m, FloatBuffer v, int mAt, int h,
-            float decay, Coefficients u) {
+            float decay, float stepSize, Coefficients u) {
         float b1 = u.b1;
         float b2 = u.b2;
         float c1 = 1 - b1;
@@ -202,7 +204,7 @@ final class CpuUpdate implements AdamW.Update {
             float vi = b2 * v.get(mAt + j) + c2 * gi * gi;
             m.put(mAt + j, mi);
             v.put(mAt + j, vi);
-            w.put(at + j, w.get(at + j) * decay - u.stepSize * mi / ((float) Math.sqrt(vi) + u.epsHat));
+            w.put(at + j, w.get(at + j) * decay - stepSize * mi / ((float) Math.sqrt(vi) + u.epsHat));
         }
     }
 
@@ -233,13 +235,14 @@ final class CpuUpdate implements AdamW.Update {
         float c1 = 1 - b1;
         float c2 = 1 - b2;
         float decay = seg.decay;
+        float stepSize = seg.stepSize;
         for (int i = from; i < to; i++) {
             float gi = g.get(i) * u.clip;
             float mi = b1 * m.get(i) + c1 * gi;
             float vi = b2 * v.get(i) + c2 * gi * gi;
             m.put(i, mi);
             v.put(i, vi);
-            w.put(i, w.get(i) * decay - u.stepSize * mi / ((float) Math.sqrt(vi) + u.epsHat));
+            w.put(i, w.get(i) * decay - stepSize * mi / ((float) Math.sqrt(vi) + u.epsHat));
         }
     }
 

@@ -22,7 +22,8 @@ public final class Strategies {
     }
 
     /**
-     * Applies the strategy of {@code cfg} to a model that was just loaded: LoRA adapters injected (seeded
+     * Applies the strategy of {@code cfg} to a model that was just loaded, after re-initialising its top
+     * layers when {@code reinit_top_layers} asks ({@link ReinitTopLayers}): LoRA adapters injected (seeded
      * with {@code cfg.seed()}; a pooler the checkpoint lacked trains and is saved with the head), or the
      * parameters that train under full, frozen or partial marked.
      *
@@ -30,6 +31,7 @@ public final class Strategies {
      * @param newlyInitialized names of parameters that were not in the checkpoint
      */
     public static Prepared prepare(TransformerModel model, TrainingConfig cfg, LoraConfig lora, Set<String> newlyInitialized) {
+        ReinitTopLayers.apply(model, cfg); // before anything trains (full and partial only)
         if (cfg.strategy() != Strategy.LORA) {
             return new Prepared(apply(model, cfg, newlyInitialized), null);
         }

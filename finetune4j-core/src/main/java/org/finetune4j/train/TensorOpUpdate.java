@@ -31,14 +31,14 @@ final class TensorOpUpdate implements AdamW.Update {
             }
             NDArray w = p.array();
             if (st.decays && step.weightDecay() > 0) {
-                w.muli(1 - step.lr() * step.weightDecay());
+                w.muli(1 - step.lr() * st.lrScale * step.weightDecay());
             }
             g.muli((1 - b1) * step.clip()); // g = (1-b1) g'
             st.m.muli(b1).addi(g); // m = b1 m + (1-b1) g'
             g.muli(g); // g = (1-b1)^2 g'^2
             st.v.muli(b2).addi(g.muli((1 - b2) / ((1 - b1) * (1 - b1)))); // v = b2 v + (1-b2) g'^2
             g.muli(0).addi(st.v).powi(0.5).addi(step.epsHat()); // g = sqrt(v) + eps sqrt(bc2)
-            g.powi(-1).muli(st.m).muli(step.stepSize()); // g = step * m / denom
+            g.powi(-1).muli(st.m).muli(step.stepSize() * st.lrScale); // g = step * m / denom
             w.subi(g);
             p.dropGradient();
         }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntFunction;
+import java.util.function.ToDoubleFunction;
 import org.finetune4j.io.NativeMemory;
 import org.finetune4j.nn.EmbeddingGradients;
 import org.finetune4j.nn.Functional;
@@ -18,7 +19,7 @@ import org.finetune4j.nn.Param;
 /**
  * The training loop, written so it can be read top to bottom. {@link #step} is one optimizer update:
  * forward, loss and backward for each micro-batch of an accumulation group, then global-norm clipping and
- * AdamW. {@link #train} runs the epochs: step, log, evaluate, checkpoint, stop. Data order and dropout
+ * AdamW (and the weight average, {@link Ema}). {@link #train} runs the epochs: step, log, evaluate, checkpoint, stop. Data order and dropout
  * masks are functions of (seed, epoch, batch), so a run resumed from a checkpoint continues exactly as
  * the uninterrupted run would have. Checkpoints and the metrics log are {@link Checkpoints} and
  * {@link MetricsLog}; memory probes are a listener ({@link MemoryProbe}).
@@ -35,11 +36,13 @@ public final class Trainer implements AutoCloseable {
 
     /**
      * Everything a run needs. {@code validation} may be null (then no evaluation happens); {@link #step}
-     * alone (the bench) needs neither metrics, checkpoints nor an output directory.
+     * alone (the bench) needs neither metrics, checkpoints nor an output directory; {@code layers} is needed
+     * only with a layerwise_lr_decay below 1.
      */
     public record Setup(
             TrainingConfig config,
             List<Param> trainable,
+            LayerwiseLr layers, // the model's layers, for layerwise_lr_decay; null: every parameter at the base rate
             Examples train,
             IntFunction<List<int[]>> planForEpoch, // batches of train indices for an epoch; pure in (seed, epoch)
             Examples validation,
@@ -69,6 +72,7 @@ public final class Trainer implements AutoCloseable {
     private final TrainingConfig cfg;
     private final NDManager root;
     private final AdamW optimizer;
+    private final Ema ema;
     private final LrSchedule schedule;
     private final long updatesPerEpoch;
     private final long totalSteps;
@@ -99,13 +103,27 @@ public final class Trainer implements AutoCloseable {
         this.schedule = new LrSchedule(cfg.lrSchedulerType(), warmup, totalSteps);
         this.bestKey = cfg.metricForBestModel().startsWith("eval_") ? cfg.metricForBestModel() : "eval_" + cfg.metricForBestModel();
         this.early = new EarlyStopping(cfg.greaterIsBetter(), cfg.earlyStoppingPatience(), cfg.earlyStoppingThreshold());
-        this.optimizer = new AdamW(setup.trainable(), AdamW::decaysByDefault,
+        this.optimizer = new AdamW(setup.trainable(), AdamW::decaysByDefault, lrScales(setup),
                 new AdamW.Settings(cfg.adamBeta1(), cfg.adamBeta2(), cfg.adamEpsilon(), cfg.weightDecay()), root);
+        this.ema = new Ema(setup.trainable(), cfg.emaDecay(), root);
+    }
+
+    /** Each parameter's learning rate over the scheduled one: 1, or layer-wise decay's (LayerwiseLr). */
+    private static ToDoubleFunction<String> lrScales(Setup setup) {
+        double gamma = setup.config().layerwiseLrDecay();
+        if (gamma == 1.0) {
+            return name -> 1.0;
+        }
+        if (setup.layers() == null) {
+            throw new IllegalArgumentException("layerwise_lr_decay " + gamma + " needs the model's layers: give the"
+                    + " Trainer.Setup a LayerwiseLr.of(model)");
+        }
+        return name -> setup.layers().scale(name, gamma);
     }
 
     /** Trains from scratch, or from {@code resumeFrom} (a checkpoint directory written by this class). */
     public Result train(Path resumeFrom) {
-        checkpoints = new Checkpoints(s.outputDir(), s.checkpoints(), cfg, optimizer, s.listener());
+        checkpoints = new Checkpoints(s.outputDir(), s.checkpoints(), cfg, optimizer, ema, s.listener());
         checkpoints.removeStale();
         TrainerState start = resumeFrom == null ? null : checkpoints.resume(resumeFrom, early, logHistory);
         globalStep = start == null ? 0 : start.globalStep();
@@ -139,10 +157,14 @@ public final class Trainer implements AutoCloseable {
                     s.listener().onStep(globalStep, totalSteps, st.loss(), control);
                     boolean endOfEpoch = nextBatch >= plan.size();
                     TrainerState next = state(epochProgress, endOfEpoch ? epoch + 1 : epoch, endOfEpoch ? 0 : nextBatch);
-                    if (evaluationPoint(endOfEpoch) && s.validation() != null) {
-                        stop = evaluateAndCheckpoint(next);
-                    } else if (evaluationPoint(endOfEpoch) || endOfEpoch && cfg.evalStrategy().equals("no")) {
-                        checkpoints.write(next); // nothing to evaluate, but the run can still resume
+                    if (evaluationPoint(endOfEpoch) || endOfEpoch && cfg.evalStrategy().equals("no")) {
+                        ema.useAverage(); // evaluated and saved: the weight average (with --ema-decay)
+                        if (evaluationPoint(endOfEpoch) && s.validation() != null) {
+                            stop = evaluateAndCheckpoint(next);
+                        } else {
+                            checkpoints.write(next); // nothing to evaluate, but the run can still resume
+                        }
+                        ema.useTraining();
                     }
                     if (control.stopRequested()) {
                         s.listener().onMessage("training stopped on request after step " + globalStep);
@@ -154,6 +176,8 @@ public final class Trainer implements AutoCloseable {
             // The optimizer state (two copies of the trainable weights) is not needed any more: free it
             // before the best model is loaded and evaluated, so that memory is reused, not added.
             optimizer.close();
+            ema.useAverage(); // the run's model is the average; the training weights are freed
+            ema.close();
             NativeMemory.trim();
             checkpoints.loadBest(globalStep, bestKey, early.best());
             s.listener().onTrainEnd();
@@ -167,7 +191,7 @@ public final class Trainer implements AutoCloseable {
     /**
      * One optimizer update: forward, loss and backward for each micro-batch of {@code batches} (the
      * loss divided by their number, as gradient accumulation does), then global-norm clipping and AdamW
-     * at the scheduled learning rate. {@code firstBatch} is the index in the epoch of the first micro-batch:
+     * at the scheduled learning rate; the weight average (EMA) then takes the new weights in. {@code firstBatch} is the index in the epoch of the first micro-batch:
      * with the seed and the epoch it fixes the dropout masks.
      */
     public StepStats step(List<int[]> batches, int epoch, int firstBatch) {
@@ -218,6 +242,7 @@ public final class Trainer implements AutoCloseable {
             double clip = cfg.maxGradNorm() > 0 ? Math.min(1.0, cfg.maxGradNorm() / (gradNorm + 1e-6)) : 1.0;
             optimizer.step(lr, clip, scratch);
         }
+        ema.update();
         globalStep++;
         return new StepStats(globalStep, loss, gradNorm, lr, samples, realTokens, paddedTokens, forward, backward,
                 System.nanoTime() - t2);
@@ -296,10 +321,11 @@ public final class Trainer implements AutoCloseable {
         return (b / accum + 1) * accum;
     }
 
-    /** Frees the optimizer state; closing twice is harmless. */
+    /** Frees the optimizer state and the weight average; closing twice is harmless. */
     @Override
     public void close() {
         optimizer.close();
+        ema.close();
     }
 
     /** checkpoint-N directories of a run, oldest first. */

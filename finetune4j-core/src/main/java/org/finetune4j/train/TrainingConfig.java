@@ -1,9 +1,11 @@
 package org.finetune4j.train;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Set;
 
@@ -17,6 +19,7 @@ public record TrainingConfig(
         /* What trains. */
         Strategy strategy,
         int frozenLayers, // partial: the embeddings and this many lowest layers are frozen
+        int reinitTopLayers, // 0: off; the top k layers and the pooler re-initialised before training, see ReinitTopLayers
         /* Data. */
         int maxLength, // truncation length in tokens; not a TrainingArguments field (tokenizer's max_length)
         boolean groupByLength, // batches of similar lengths (TrainingArguments' group_by_length)
@@ -32,6 +35,8 @@ public record TrainingConfig(
         double adamBeta2,
         double adamEpsilon,
         double maxGradNorm,
+        double layerwiseLrDecay, // 1: off; the head at learning_rate, layer i at learning_rate γ^(L - i), see LayerwiseLr
+        double emaDecay, // 0: off; evaluate and save an exponential moving average of the trainable weights, see Ema
         String lrSchedulerType,
         double warmupRatio,
         long warmupSteps, // when > 0 it wins over warmup_ratio, as in the Trainer
@@ -59,6 +64,10 @@ public record TrainingConfig(
     public TrainingConfig {
         require(strategy != null, "strategy must be one of " + String.join(", ", Strategy.ids()));
         require(frozenLayers >= 0, "frozen_layers must be >= 0");
+        require(reinitTopLayers >= 0, "reinit_top_layers must be >= 0 (0 turns it off), not " + reinitTopLayers);
+        require(reinitTopLayers == 0 || strategy == Strategy.FULL || strategy == Strategy.PARTIAL, "reinit_top_layers "
+                + reinitTopLayers + " needs the re-initialised layers to train: strategy full or partial, not "
+                + String.valueOf(strategy).toLowerCase(java.util.Locale.ROOT));
         require(maxLength >= 2, "max_length must be at least 2 (room for [CLS] and [SEP])");
         require(numTrainEpochs >= 1, "num_train_epochs must be >= 1");
         require(perDeviceTrainBatchSize >= 1 && perDeviceEvalBatchSize >= 1, "batch sizes must be >= 1");
@@ -68,6 +77,10 @@ public record TrainingConfig(
         require(adamBeta1 >= 0 && adamBeta1 < 1 && adamBeta2 >= 0 && adamBeta2 < 1, "adam betas must be in [0, 1)");
         require(adamEpsilon > 0, "adam_epsilon must be > 0");
         require(maxGradNorm >= 0, "max_grad_norm must be >= 0 (0 disables clipping)");
+        require(layerwiseLrDecay > 0 && layerwiseLrDecay <= 1, "layerwise_lr_decay must be in (0, 1] (1 turns it off),"
+                + " not " + layerwiseLrDecay + ": each layer down from the top trains at that factor of the rate above it");
+        require(emaDecay >= 0 && emaDecay < 1, "ema_decay must be in [0, 1) (0 turns it off), not " + emaDecay
+                + ": the average keeps that share of itself at each step (0.999: about the last 1000 steps)");
         require(LrSchedule.TYPES.contains(lrSchedulerType), "lr_scheduler_type must be one of " + sorted(LrSchedule.TYPES));
         require(warmupRatio >= 0 && warmupRatio < 1, "warmup_ratio must be in [0, 1)");
         require(warmupSteps >= 0, "warmup_steps must be >= 0");
@@ -133,9 +146,19 @@ public record TrainingConfig(
         }
     }
 
+    /**
+     * Reads a training_args.json. A setting the file lacks (written before the setting existed) takes the
+     * builder's default, which is how that run trained.
+     */
     public static TrainingConfig fromJson(String json) {
         try {
-            return JSON.readValue(json, TrainingConfig.class);
+            ObjectNode all = JSON.valueToTree(builder().build());
+            JsonNode read = JSON.readTree(json);
+            if (!read.isObject()) {
+                throw new IllegalArgumentException("not a valid training_args.json: not a JSON object");
+            }
+            all.setAll((ObjectNode) read);
+            return JSON.treeToValue(all, TrainingConfig.class);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("not a valid training_args.json: " + e.getOriginalMessage(), e);
         }
@@ -149,6 +172,7 @@ public record TrainingConfig(
         Builder b = new Builder();
         b.strategy = strategy;
         b.frozenLayers = frozenLayers;
+        b.reinitTopLayers = reinitTopLayers;
         b.maxLength = maxLength;
         b.groupByLength = groupByLength;
         b.numTrainEpochs = numTrainEpochs;
@@ -161,6 +185,8 @@ public record TrainingConfig(
         b.adamBeta2 = adamBeta2;
         b.adamEpsilon = adamEpsilon;
         b.maxGradNorm = maxGradNorm;
+        b.layerwiseLrDecay = layerwiseLrDecay;
+        b.emaDecay = emaDecay;
         b.lrSchedulerType = lrSchedulerType;
         b.warmupRatio = warmupRatio;
         b.warmupSteps = warmupSteps;
@@ -186,6 +212,7 @@ public record TrainingConfig(
     public static final class Builder {
         private Strategy strategy = Strategy.FULL;
         private int frozenLayers = 0;
+        private int reinitTopLayers = 0; // not a TrainingArguments field; 0: every layer keeps its pre-trained weights
         // Not a TrainingArguments field (the tokenizer's max_length, whose default is the model's 512).
         // 128: the notebooks' truncation; short texts (tweets, SMS, support messages) fit in it.
         private int maxLength = 128;
@@ -207,6 +234,8 @@ public record TrainingConfig(
         private double adamBeta2 = 0.999;
         private double adamEpsilon = 1e-8;
         private double maxGradNorm = 1.0;
+        private double layerwiseLrDecay = 1.0; // not a TrainingArguments field; 1: every parameter at learning_rate
+        private double emaDecay = 0.0; // not a TrainingArguments field; 0: the run's weights, not an average
         private String lrSchedulerType = "linear";
         private double warmupRatio = 0.0;
         private long warmupSteps = 0;
@@ -234,6 +263,8 @@ public record TrainingConfig(
         /** The strategy by its id (full, frozen, partial, lora). */
         public Builder strategy(String id) { strategy = Strategy.of(id); return this; }
         public Builder frozenLayers(int v) { frozenLayers = v; return this; }
+        /** Re-initialise the top k encoder layers and the pooler before training ({@link ReinitTopLayers}); 0: off. */
+        public Builder reinitTopLayers(int v) { reinitTopLayers = v; return this; }
         public Builder maxLength(int v) { maxLength = v; return this; }
         public Builder groupByLength(boolean v) { groupByLength = v; return this; }
         public Builder epochs(int v) { numTrainEpochs = v; return this; }
@@ -245,6 +276,10 @@ public record TrainingConfig(
         public Builder adamBetas(double b1, double b2) { adamBeta1 = b1; adamBeta2 = b2; return this; }
         public Builder adamEpsilon(double v) { adamEpsilon = v; return this; }
         public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
+        /** Layer-wise learning-rate decay γ in (0, 1]: see {@link LayerwiseLr}. 1 (the default) turns it off. */
+        public Builder layerwiseLrDecay(double v) { layerwiseLrDecay = v; return this; }
+        /** Decay d in [0, 1) of the exponential moving average of the weights that is evaluated and saved ({@link Ema}); 0: off. */
+        public Builder emaDecay(double v) { emaDecay = v; return this; }
         public Builder lrSchedulerType(String v) { lrSchedulerType = v; return this; }
         public Builder warmupRatio(double v) { warmupRatio = v; return this; }
         public Builder warmupSteps(long v) { warmupSteps = v; return this; }
@@ -265,9 +300,9 @@ public record TrainingConfig(
         public Builder seed(long v) { seed = v; return this; }
 
         public TrainingConfig build() {
-            return new TrainingConfig(strategy, frozenLayers, maxLength, groupByLength, numTrainEpochs,
+            return new TrainingConfig(strategy, frozenLayers, reinitTopLayers, maxLength, groupByLength, numTrainEpochs,
                     perDeviceTrainBatchSize, perDeviceEvalBatchSize, gradientAccumulationSteps, learningRate, weightDecay,
-                    adamBeta1, adamBeta2, adamEpsilon, maxGradNorm, lrSchedulerType, warmupRatio, warmupSteps,
+                    adamBeta1, adamBeta2, adamEpsilon, maxGradNorm, layerwiseLrDecay, emaDecay, lrSchedulerType, warmupRatio, warmupSteps,
                     labelSmoothingFactor, classWeights, evalStrategy, evalSteps, loggingSteps, saveTotalLimit,
                     loadBestModelAtEnd, metricForBestModel, earlyStoppingPatience, earlyStoppingThreshold, tuneThreshold, seed);
         }

@@ -183,7 +183,7 @@ class TrainStepsParityTest {
     }
 
     private static Trainer.Setup setup(TrainingConfig cfg, List<Param> trainable, FixtureRows data, List<int[]> plan) {
-        return new Trainer.Setup(cfg, trainable, data, epoch -> plan, null, false, null, null, null, null, TrainerListener.NONE);
+        return new Trainer.Setup(cfg, trainable, null, data, epoch -> plan, null, false, null, null, null, null, TrainerListener.NONE);
     }
 
     /** Example ids from..from+n-1. */

@@ -83,8 +83,8 @@ class AdamWTableRowsTest {
             AdamW.Settings settings = AdamW.Settings.defaults(weightDecay);
             AdamW opt = switch (route) {
                 case ROW_TABLES -> new AdamW(params, AdamW::decaysByDefault, settings, TINY.manager());
-                case DENSE_TABLES -> new AdamW(params, AdamW::decaysByDefault, settings, TINY.manager(), new CpuUpdate(0));
-                case TENSOR_OPS -> new AdamW(params, AdamW::decaysByDefault, settings, TINY.manager(), new TensorOpUpdate());
+                case DENSE_TABLES -> new AdamW(params, AdamW::decaysByDefault, k -> 1.0, settings, TINY.manager(), new CpuUpdate(0));
+                case TENSOR_OPS -> new AdamW(params, AdamW::decaysByDefault, k -> 1.0, settings, TINY.manager(), new TensorOpUpdate());
                 case REFERENCE -> null;
             };
             ReferenceAdamW ref = route == Route.REFERENCE ? new ReferenceAdamW(params, AdamW::decaysByDefault, settings, TINY.manager()) : null;

@@ -110,7 +110,7 @@ class ArchitectureStrategiesTest {
             Map<String, HostTensor> before = m.parameters().stateDict(k -> true);
             CheckpointFormat checkpoints = prepared.lora() != null ? new AdapterCheckpointFormat(prepared.lora(), tokenizer, null)
                     : new ModelCheckpointFormat(m, tokenizer, null);
-            Trainer.Setup s = new Trainer.Setup(cfg, prepared.trainable(), new TokenizedExamples(m, train),
+            Trainer.Setup s = new Trainer.Setup(cfg, prepared.trainable(), LayerwiseLr.of(m), new TokenizedExamples(m, train),
                     epoch -> Batches.plan(train.lengths(), cfg.perDeviceTrainBatchSize(),
                             Batches.Order.SHUFFLED, cfg.seed(), epoch),
                     null, false, null, new StandardMetrics(m.config().labels(), false, null), checkpoints, dir.resolve("run"),

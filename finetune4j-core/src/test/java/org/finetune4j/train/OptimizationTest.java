@@ -52,7 +52,7 @@ class OptimizationTest {
             store.set("dense.bias", HostTensor.ofFloats(new float[] {0.1f, 0.2f, -0.3f}, 3));
             w.array().setRequiresGradient(true);
             b.array().setRequiresGradient(true);
-            AdamW opt = new AdamW(List.of(w, b), AdamW::decaysByDefault, AdamW.Settings.defaults(0.01), root,
+            AdamW opt = new AdamW(List.of(w, b), AdamW::decaysByDefault, k -> 1.0, AdamW.Settings.defaults(0.01), root,
                     onCpu ? new CpuUpdate() : new TensorOpUpdate());
             ScalarAdamW[] ref = new ScalarAdamW[6];
             float[] w0 = w.array().toFloatArray();

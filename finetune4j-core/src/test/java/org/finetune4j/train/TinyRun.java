@@ -63,7 +63,7 @@ final class TinyRun {
             Path out, TextTokenizer tok, TrainerListener listener) {
         List<Param> trainable = Strategies.apply(model, cfg, Set.of());
         Batches.Order order = cfg.groupByLength() ? Batches.Order.LENGTH_GROUPED : Batches.Order.SHUFFLED;
-        return new Trainer.Setup(cfg, trainable, train,
+        return new Trainer.Setup(cfg, trainable, LayerwiseLr.of(model), train,
                 epoch -> Batches.plan(lengths, cfg.perDeviceTrainBatchSize(), order, cfg.seed(), epoch), val, false, null,
                 new StandardMetrics(model.config().labels(), false, null), new ModelCheckpointFormat(model, tok, null), out,
                 TrainerListener.all(new MemoryProbe(model.manager().getParentManager()), listener));

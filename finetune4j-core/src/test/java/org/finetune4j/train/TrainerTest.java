@@ -276,7 +276,7 @@ class TrainerTest {
     }
 
     /** The log as JSON without the resident memory, the one field that differs between identical runs. */
-    private static String json(Object o) {
+    static String json(Object o) {
         if (o instanceof java.util.List<?> records) {
             o = records.stream().map(r -> {
                 Map<Object, Object> copy = new java.util.LinkedHashMap<>((Map<?, ?>) r);
