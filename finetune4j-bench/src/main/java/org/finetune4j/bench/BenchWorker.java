@@ -19,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.finetune4j.api.ParentWatch;
 import org.finetune4j.io.ProcessMemory;
 import org.finetune4j.config.HeadConfig;
 import org.finetune4j.config.ModelConfig;
@@ -62,6 +63,7 @@ public final class BenchWorker {
     }
 
     public static void main(String[] args) {
+        ParentWatch.start(); // ends with the bench that started it
         if (args.length != 2) {
             System.err.println("usage: BenchWorker task.json result.json");
             System.exit(2);

@@ -1,6 +1,7 @@
 package org.finetune4j.cli;
 
 import java.io.PrintWriter;
+import org.finetune4j.api.ParentWatch;
 import org.finetune4j.io.CheckpointException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Command;
 public final class Main {
 
     public static void main(String[] args) {
+        ParentWatch.start(); // a trial or comparison child JVM ends with the tune or compare that started it
         System.exit(run(args));
     }
 

@@ -152,14 +152,7 @@ final class TuneCommand implements Callable<Integer> {
         String m = metric != null ? metric : defaultMetric();
         Direction d = direction != null ? parseDirection(direction) : StudySettings.defaultDirection(m);
         long seed = samplerSeed != null ? samplerSeed : training.step.seed;
-        int n = trials;
-        if (sampler.equals("grid")) {
-            int size = new GridSampler(s, seed).size();
-            if (n > size) {
-                System.err.println("--trials " + n + " exceeds the grid's " + size + " points: running " + size);
-                n = size;
-            }
-        }
+        int n = gridCapped(sampler, s, seed, trials);
         if (s.params().containsKey("seed") && !shared.contains("--split-seed")) {
             // The seed also seeds the --split: fixed here, every trial validates on the same rows.
             shared = new ArrayList<>(shared);
@@ -179,7 +172,21 @@ final class TuneCommand implements Callable<Integer> {
                 direction != null ? parseDirection(direction) : r.direction(),
                 parsed.hasMatchedOption("--sampler") ? sampler : r.sampler(), samplerSeed != null ? samplerSeed : r.samplerSeed(),
                 parsed.hasMatchedOption("--pruner") ? pruner : r.pruner(),
-                parsed.hasMatchedOption("--trials") ? trials : r.trials(), shared.isEmpty() ? r.trainArgs() : shared);
+                parsed.hasMatchedOption("--trials") ? gridCapped(r.sampler(), r.space(), r.samplerSeed(), trials) : r.trials(),
+                shared.isEmpty() ? r.trainArgs() : shared);
+    }
+
+    /** A grid study runs each grid point once: {@code trials} at most the grid's size. */
+    private static int gridCapped(String sampler, SearchSpace space, long seed, int trials) {
+        if (!sampler.equals("grid")) {
+            return trials;
+        }
+        int size = new GridSampler(space, seed).size();
+        if (trials > size) {
+            System.err.println("--trials " + trials + " exceeds the grid's " + size + " points: running " + size);
+            return size;
+        }
+        return trials;
     }
 
     private SearchSpace space() {

@@ -142,6 +142,66 @@ class TuneCommandTest {
     }
 
     @Test
+    @Tag("slow")
+    void aTimeoutStartsNoTrialAfterItAndSaysSoAndAJsonSpaceFileIsTheSpace() throws Exception {
+        Path out = tmp.resolve("timeout");
+        Path spaceFile = tmp.resolve("space.json");
+        Files.writeString(spaceFile, "{\"learning_rate\": \"loguniform(1e-4,1e-2)\",\n"
+                + " \"num_train_epochs\": {\"type\": \"int\", \"low\": 1, \"high\": 2}}\n");
+        CliRun r = CliRun.of("tune", "--model", model.toString(), "--train", data.toString(), "--split", "0.75,0.25",
+                "--batch-size", "8", "--max-length", "32", "--space-file", spaceFile.toString(), "--trials", "3",
+                "--sampler", "random", "--timeout", "1s", "--output", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+
+        JsonNode j = JSON.readTree(out.resolve("tune.json").toFile());
+        assertEquals(1, j.get("trials").size(), "trial 0 started at once and ran past the 1 s timeout; no other started");
+        assertEquals(Map.of("type", "loguniform", "low", 1e-4, "high", 1e-2),
+                JSON.convertValue(j.get("settings").get("space").get("learning_rate"), Map.class), "the file's first parameter");
+        assertEquals("int", j.get("settings").get("space").get("num_train_epochs").get("type").asText());
+        JsonNode t = j.get("trials").get(0);
+        assertEquals("COMPLETE", t.get("state").asText());
+        double lr = t.get("params").get("learning_rate").asDouble();
+        assertTrue(lr >= 1e-4 && lr <= 1e-2, "sampled from the file's range: " + lr);
+        assertTrue(t.get("params").get("num_train_epochs").isInt(), t.toString());
+        String why = "the --timeout of 1 s was reached, so no trial started after it; 1 of 3 trials done. `tune --resume " + out
+                + "` runs the other 2.";
+        assertEquals(why, j.get("stopped").asText());
+        assertTrue(r.err().contains(why), r.err());
+        assertTrue(Files.readString(out.resolve("tune.md")).contains("**Stopped early**: " + why));
+        assertTrue(r.out().contains("**Stopped early**"), "the printed table says so too");
+        try (var s = Files.list(out)) {
+            assertEquals(List.of("trial-0"), s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("trial-")).toList());
+        }
+    }
+
+    @Test
+    @Tag("slow")
+    void aGridRunsEachPointOnceWhateverTheTrialsAndAYamlSpaceFileIsTheSpace() throws Exception {
+        Path out = tmp.resolve("grid");
+        Path spaceFile = tmp.resolve("space.yaml");
+        Files.writeString(spaceFile, "# every learning rate once\nlearning_rate:\n  type: choice\n  values: [0.001, 0.003]\n"
+                + "num_train_epochs: choice(1)\n");
+        CliRun r = CliRun.of("tune", "--model", model.toString(), "--train", data.toString(), "--split", "0.75,0.25",
+                "--batch-size", "8", "--max-length", "32", "--space-file", spaceFile.toString(), "--trials", "5",
+                "--sampler", "grid", "--output", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("--trials 5 exceeds the grid's 2 points: running 2"), r.err());
+
+        JsonNode j = JSON.readTree(out.resolve("tune.json").toFile());
+        assertEquals(2, j.get("settings").get("trials").asInt());
+        assertEquals("grid", j.get("settings").get("sampler").asText());
+        List<Double> rates = new ArrayList<>();
+        j.get("trials").forEach(t -> {
+            assertEquals("COMPLETE", t.get("state").asText(), t.toString());
+            assertEquals(1, t.get("params").get("num_train_epochs").asInt());
+            rates.add(t.get("params").get("learning_rate").asDouble());
+        });
+        rates.sort(null);
+        assertEquals(List.of(0.001, 0.003), rates, "each grid point once");
+        assertTrue(Files.readString(out.resolve("tune.md")).contains("2 of 2 trials run"), Files.readString(out.resolve("tune.md")));
+    }
+
+    @Test
     void badSpacesAreRefusedBeforeAnyTrial() {
         Path out = tmp.resolve("refused");
         CliRun unknown = CliRun.of("tune", "--train", data.toString(), "--space", "learning_rte=uniform(0,1)", "--output", out.toString());

@@ -60,9 +60,12 @@ public final class ChildJvm {
     /**
      * The command line that starts {@code mainClass} in a JVM like this one, with {@code properties} set as
      * {@code -Dname=value}: each replaces this JVM's own value of that property (a tuning study gives each of
-     * its parallel trials its own {@code ai.djl.pytorch.num_threads}).
+     * its parallel trials its own {@code ai.djl.pytorch.num_threads}). The child also gets this JVM's pid as
+     * {@value ParentWatch#PARENT_PID}, so that a main that calls {@link ParentWatch#start} ends with its parent.
      */
     public static List<String> command(String mainClass, Map<String, String> properties, List<String> args) {
+        properties = new java.util.LinkedHashMap<>(properties);
+        properties.put(ParentWatch.PARENT_PID, Long.toString(ProcessHandle.current().pid()));
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {

@@ -217,61 +217,89 @@ final class Charts {
 
     // ---- tune: one point per trial -----------------------------------------------------------------
 
-    /** Each complete trial's objective by trial number, and the best so far as a line. */
+    /**
+     * Each complete trial's objective by trial number, each pruned trial's last intermediate value (it was
+     * stopped there: not a result), and the best so far as a step line that changes only where a trial beat it.
+     */
     static XYChart objective(TuneReport r) {
         XYChart c = xy("Objective over trials", "trial", r.metric());
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
-        List<double[]> points = new ArrayList<>();
         List<double[]> best = new ArrayList<>();
         double running = Double.NaN;
         for (TuneReport.Point p : r.trials()) {
-            if (p.complete()) {
-                points.add(new double[] {p.number(), p.value()});
-                running = Double.isNaN(running) || (r.maximize() ? p.value() > running : p.value() < running) ? p.value() : running;
+            double before = running;
+            if (p.complete() && (Double.isNaN(running) || (r.maximize() ? p.value() > running : p.value() < running))) {
+                running = p.value();
+            }
+            if (!Double.isNaN(before) && before != running) {
+                best.add(new double[] {p.number(), before}); // the step: flat up to this trial, then its value
+            }
+            if (!Double.isNaN(running)) {
                 best.add(new double[] {p.number(), running});
             }
         }
-        scatter(c, "trial", column(points, 0), column(points, 1));
+        trialPoints(c, r, p -> p.number());
         XYSeries line = line(c, "best so far", column(best, 0), column(best, 1));
         line.setMarker(SeriesMarkers.NONE);
+        line.setLineColor(PALETTE[2]);
         roundTicks(c);
+        c.getStyler().setxAxisTickLabelsFormattingFunction(x -> Math.abs(x - Math.rint(x)) < 1e-9 ? Long.toString(Math.round(x)) : "");
+        valueAxis(c, r);
         return c;
     }
 
     /**
-     * The objective of each complete trial against one parameter's value. Values that are not numbers
-     * (choices such as "linear") are placed at their index among the distinct values, labelled by name.
+     * The objective of each trial against one parameter's value: complete trials as results, pruned ones at the
+     * last value they reached. A parameter searched on a log scale is placed by its logarithm and labelled with
+     * its value; values that are not numbers (choices such as "linear") are placed at their index among the
+     * distinct values, labelled by name.
      */
     static XYChart parameter(TuneReport r, String name) {
-        XYChart c = xy(r.metric() + " against " + name, name, r.metric());
-        c.getStyler().setLegendVisible(false);
-        List<Object> categories = new ArrayList<>();
         boolean numeric = r.trials().stream().allMatch(p -> p.params().get(name) instanceof Number);
-        List<double[]> points = new ArrayList<>();
+        boolean log = numeric && Boolean.TRUE.equals(r.logScale().get(name));
+        XYChart c = xy(r.metric() + " against " + name, log ? name + " (log scale)" : name, r.metric());
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
+        List<Object> categories = new ArrayList<>();
         for (TuneReport.Point p : r.trials()) {
-            Object v = p.params().get(name);
-            if (!numeric && !categories.contains(v)) {
-                categories.add(v);
-            }
-            if (p.complete()) {
-                points.add(new double[] {numeric ? ((Number) v).doubleValue() : categories.indexOf(v), p.value()});
+            if (!numeric && !categories.contains(p.params().get(name))) {
+                categories.add(p.params().get(name));
             }
         }
-        scatter(c, "trials", column(points, 0), column(points, 1));
+        trialPoints(c, r, p -> {
+            Object v = p.params().get(name);
+            return !numeric ? categories.indexOf(v) : log ? Math.log10(((Number) v).doubleValue()) : ((Number) v).doubleValue();
+        });
         if (!numeric) {
+            // An invisible point at every category's place, so that XChart puts its ticks there (at the data's own
+            // values, when they are equally spaced) and every category is labelled, including any no trial reached.
+            double[] at = java.util.stream.IntStream.range(0, categories.size()).asDoubleStream().toArray();
+            double[] y = new double[at.length];
+            java.util.Arrays.fill(y, range0(r));
+            XYSeries room = c.addSeries("categories", at, y);
+            room.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+            room.setMarker(SeriesMarkers.NONE).setShowInLegend(false);
             c.getStyler().setxAxisTickLabelsFormattingFunction(x -> {
                 long i = Math.round(x);
                 return Math.abs(x - i) < 1e-9 && i >= 0 && i < categories.size() ? String.valueOf(categories.get((int) i)) : "";
             });
-        } else if (Boolean.TRUE.equals(r.logScale().get(name)) && !points.isEmpty()) {
-            c.getStyler().setXAxisLogarithmic(true);
+        } else {
+            roundTicks(c);
+            boolean integral = r.trials().stream().allMatch(p -> p.params().get(name) instanceof Integer || p.params().get(name) instanceof Long);
+            double[] range = range(r.trials().stream().mapToDouble(p -> ((Number) p.params().get(name)).doubleValue()).toArray());
+            c.getStyler().setxAxisTickLabelsFormattingFunction(log ? x -> String.format(Locale.ROOT, "%.1e", Math.pow(10, x))
+                    : integral ? x -> Math.abs(x - Math.rint(x)) < 1e-9 ? Long.toString(Math.round(x)) : ""
+                    : tickFormat(range[0], range[1]));
         }
+        valueAxis(c, r);
         return c;
     }
 
-    /** Every trial's intermediate values per evaluation; pruned trials dashed, the others solid. */
+    /**
+     * Every trial's intermediate values per evaluation: complete trials solid, the best one in its own colour,
+     * pruned trials dashed in another, ending with a cross where they were stopped.
+     */
     static XYChart learningCurves(TuneReport r) {
-        XYChart c = xy("Intermediate values (pruned trials dashed)", "evaluation", r.metric());
+        XYChart c = xy("Intermediate values per trial", "evaluation", r.metric());
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal);
         boolean prunedNamed = false;
         boolean othersNamed = false;
@@ -280,22 +308,93 @@ final class Charts {
                 continue;
             }
             boolean pruned = p.state().equals("PRUNED");
+            boolean best = r.best() != null && r.best() == p.number();
             double[] x = p.intermediate().keySet().stream().mapToDouble(Integer::doubleValue).toArray();
             double[] y = p.intermediate().values().stream().mapToDouble(Double::doubleValue).toArray();
             // One legend entry per kind; the trials themselves are told apart by the table, not by colour.
-            boolean named = pruned ? prunedNamed : othersNamed;
-            XYSeries s = line(c, named ? "trial " + p.number() : pruned ? "pruned trials" : "other trials", x, y);
+            boolean named = !best && (pruned ? prunedNamed : othersNamed);
+            String label = best ? "best trial (" + p.number() + ")" : named ? "trial " + p.number()
+                    : pruned ? "pruned trials (x: stopped)" : "other trials";
+            XYSeries s = line(c, label, x, y);
             s.setShowInLegend(!named);
-            s.setLineColor(pruned ? PALETTE[1] : PALETTE[0]);
-            s.setMarkerColor(pruned ? PALETTE[1] : PALETTE[0]);
+            Color colour = best ? PALETTE[2] : pruned ? PALETTE[1] : PALETTE[0];
+            s.setLineColor(colour);
+            s.setMarkerColor(colour);
             if (pruned) {
                 s.setLineStyle(new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+                XYSeries stop = c.addSeries("stopped " + p.number(), new double[] {x[x.length - 1]}, new double[] {y[y.length - 1]});
+                stop.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                stop.setMarker(SeriesMarkers.CROSS).setMarkerColor(colour).setShowInLegend(false);
                 prunedNamed = true;
-            } else {
+            } else if (!best) {
                 othersNamed = true;
             }
         }
+        c.getStyler().setxAxisTickLabelsFormattingFunction(x -> Math.abs(x - Math.rint(x)) < 1e-9 ? Long.toString(Math.round(x)) : "");
+        valueAxis(c, r);
         return c;
+    }
+
+    /** Complete trials as filled circles, pruned trials at their last intermediate value as orange diamonds. */
+    private static void trialPoints(XYChart c, TuneReport r, ToDoubleFunction<TuneReport.Point> x) {
+        List<double[]> complete = new ArrayList<>();
+        List<double[]> pruned = new ArrayList<>();
+        for (TuneReport.Point p : r.trials()) {
+            if (p.complete()) {
+                complete.add(new double[] {x.applyAsDouble(p), p.value()});
+            } else if (p.state().equals("PRUNED") && !p.intermediate().isEmpty()) {
+                pruned.add(new double[] {x.applyAsDouble(p), p.intermediate().get(p.intermediate().lastKey())});
+            }
+        }
+        XYSeries done = scatter(c, "complete trial", column(complete, 0), column(complete, 1));
+        if (!complete.isEmpty()) {
+            done.setMarkerColor(PALETTE[0]);
+        }
+        if (!pruned.isEmpty()) {
+            XYSeries s = scatter(c, "pruned trial (last value reached)", column(pruned, 0), column(pruned, 1));
+            s.setMarker(SeriesMarkers.DIAMOND).setMarkerColor(PALETTE[1]);
+        }
+    }
+
+    /** The objective's ticks with as many decimals as its range needs (0.69322 and 0.69326 apart, not 6.9322E-1). */
+    private static void valueAxis(XYChart c, TuneReport r) {
+        double[] range = range(r.trials().stream().flatMapToDouble(p -> java.util.stream.DoubleStream.concat(
+                p.complete() ? java.util.stream.DoubleStream.of(p.value()) : java.util.stream.DoubleStream.empty(),
+                p.intermediate().values().stream().mapToDouble(Double::doubleValue))).toArray());
+        c.getStyler().setyAxisTickLabelsFormattingFunction(tickFormat(range[0], range[1]));
+    }
+
+    /** A value inside the objective's range, for invisible points that must not stretch it. */
+    private static double range0(TuneReport r) {
+        return r.trials().stream().filter(TuneReport.Point::complete).mapToDouble(TuneReport.Point::value).findFirst()
+                .orElseGet(() -> r.trials().stream().flatMap(p -> p.intermediate().values().stream()).mapToDouble(Double::doubleValue)
+                        .findFirst().orElse(0));
+    }
+
+    private static double[] range(double[] values) {
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (double v : values) {
+            if (Double.isFinite(v)) {
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+            }
+        }
+        return min <= max ? new double[] {min, max} : new double[] {0, 1};
+    }
+
+    /**
+     * Tick labels for values between {@code min} and {@code max}: fixed decimals, enough to tell ticks a tenth of
+     * the range apart (XChart steps by 1, 2, 2.5 or 5 times a power of ten); scientific notation below 0.001.
+     */
+    static java.util.function.Function<Double, String> tickFormat(double min, double max) {
+        double magnitude = Math.max(Math.abs(min), Math.abs(max));
+        if (magnitude > 0 && magnitude < 1e-3) {
+            return v -> v == 0 ? "0" : String.format(Locale.ROOT, "%.2e", v);
+        }
+        double span = max - min > 0 ? max - min : Math.max(magnitude, 1);
+        int decimals = (int) Math.max(0, Math.min(8, Math.ceil(-Math.log10(span / 10))));
+        return v -> String.format(Locale.ROOT, "%." + decimals + "f", Math.abs(v) < 1e-12 ? 0.0 : v);
     }
 
     private static XYSeries scatter(XYChart c, String name, double[] x, double[] y) {

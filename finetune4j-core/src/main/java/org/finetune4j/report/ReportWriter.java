@@ -488,9 +488,11 @@ public final class ReportWriter {
             page.note("No trial completed, so there is no objective to chart.");
         } else {
             page.gridStart();
-            page.figure(TUNE_OBJECTIVE, r.metric() + " of each complete trial and the best so far", Charts.objective(r));
+            page.figure(TUNE_OBJECTIVE, r.metric() + " of each trial (pruned ones at the last value they reached) and the"
+                    + " best so far", Charts.objective(r));
             if (r.trials().stream().anyMatch(p -> !p.intermediate().isEmpty())) {
-                page.figure(TUNE_CURVES, "Intermediate values per evaluation, pruned trials dashed", Charts.learningCurves(r));
+                page.figure(TUNE_CURVES, "Each trial's " + r.metric() + " at each evaluation; pruned trials dashed, stopped at"
+                        + " the cross", Charts.learningCurves(r));
             }
             for (String name : r.logScale().keySet()) {
                 page.figure(TUNE_PARAM_PREFIX + name.toLowerCase(Locale.ROOT).replaceAll("[^a-z_]", "_") + ".png",
@@ -505,17 +507,19 @@ public final class ReportWriter {
                 .append(Html.escape(r.metric())).append("</th>");
         r.logScale().keySet().forEach(n -> t.append("<th>").append(Html.escape(n)).append("</th>"));
         t.append("<th class=\"num\">evaluations</th></tr>\n");
-        for (TuneReport.Point p : r.trials()) {
+        for (TuneReport.Point p : bestFirst(r)) {
             boolean best = r.best() != null && r.best() == p.number();
             t.append("<tr><th>").append(p.number()).append("</th><td>").append(Html.escape(p.state())).append("</td>")
                     .append("<td class=\"num").append(best ? " best" : "").append("\">")
-                    .append(p.value() == null ? "—" : Html.number(p.value())).append("</td>");
+                    .append(p.value() != null ? Html.number(p.value()) : p.intermediate().isEmpty() ? "—"
+                            : "(" + Html.number(p.intermediate().get(p.intermediate().lastKey())) + ")").append("</td>");
             p.params().values().forEach(v -> t.append("<td>").append(Html.escape(v instanceof Double d ? Html.number(d)
                     : String.valueOf(v))).append("</td>"));
             t.append(numCell(Integer.toString(p.intermediate().size()))).append("</tr>\n");
         }
-        page.raw(t.append("</table></div>\n<p>The best trial's value is in bold. Pruned trials have no value: they"
-                + " were stopped before their final evaluation.</p>\n").toString());
+        page.raw(t.append("</table></div>\n<p>Best first. The best trial's value is in bold. A pruned trial has no"
+                + " result: it was stopped after the evaluations counted, and its value in parentheses is the last one it"
+                + " reached.</p>\n").toString());
         page.end();
 
         StringBuilder h = new StringBuilder("<h1>Hyperparameter study</h1>\n");
@@ -526,16 +530,35 @@ public final class ReportWriter {
         if (bestPoint != null) {
             h.append(card("best " + r.metric(), Html.number(bestPoint.value()), "trial " + bestPoint.number()));
         }
+        StringBuilder params = new StringBuilder();
+        if (bestPoint != null) {
+            bestPoint.params().forEach((k, v) -> params.append(params.length() == 0 ? "" : " · ").append(Html.escape(k))
+                    .append(" <b>").append(Html.escape(v instanceof Double d ? Html.number(d) : String.valueOf(v))).append("</b>"));
+        }
         h.append(card("trials", Integer.toString(r.trials().size()), complete.size() + " complete"))
                 .append(card("pruned", Long.toString(r.trials().stream().filter(p -> p.state().equals("PRUNED")).count()), ""))
                 .append(card("failed", Long.toString(r.trials().stream().filter(p -> p.state().equals("FAILED")).count()), ""))
                 .append("</div>\n");
+        if (bestPoint != null) {
+            h.append("<p class=\"sub\">best parameters: ").append(params).append("</p>\n");
+        }
         if (r.refitNote() != null) {
             h.append(Html.note(r.refitNote()));
         }
         String html = Html.page("Hyperparameter study", h.toString(), page.nav(), page.body());
         List<String> stale = new ArrayList<>(List.of(TUNE_OBJECTIVE, TUNE_CURVES));
         return writeAll(dir, page.figures(), stale, html);
+    }
+
+    /** Complete trials by their objective, then pruned ones by the last value they reached, then the rest. */
+    private static List<TuneReport.Point> bestFirst(TuneReport r) {
+        java.util.Comparator<TuneReport.Point> order = java.util.Comparator.comparingInt(
+                (TuneReport.Point p) -> p.complete() ? 0 : p.state().equals("PRUNED") && !p.intermediate().isEmpty() ? 1 : 2);
+        order = order.thenComparingDouble(p -> {
+            double v = p.complete() ? p.value() : p.intermediate().isEmpty() ? 0 : p.intermediate().get(p.intermediate().lastKey());
+            return r.maximize() ? -v : v;
+        });
+        return r.trials().stream().sorted(order.thenComparingInt(TuneReport.Point::number)).toList();
     }
 
     // ---- shared -----------------------------------------------------------------------------------

@@ -22,12 +22,13 @@ import org.finetune4j.report.TuneReport;
  *
  * @param trials every trial, in number order
  * @param refit the directory of the best configuration retrained on training and validation data, or null
+ * @param stopped why the study started fewer trials than it was to (its --timeout), or null
  */
-public record StudyResult(StudySettings settings, Path output, List<TrialRecord> trials, Path refit) {
+public record StudyResult(StudySettings settings, Path output, List<TrialRecord> trials, Path refit, String stopped) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public StudyResult(StudySettings settings, Path output, List<TrialRecord> trials) {
-        this(settings, output, trials, null);
+        this(settings, output, trials, null, null);
     }
 
     public StudyResult {
@@ -36,7 +37,7 @@ public record StudyResult(StudySettings settings, Path output, List<TrialRecord>
 
     /** The same study with its refit model's directory. */
     public StudyResult withRefit(Path dir) {
-        return new StudyResult(settings, output, trials, dir);
+        return new StudyResult(settings, output, trials, dir, stopped);
     }
 
     /** The complete trial with the best objective (the earliest among equals), or null when none completed. */
@@ -86,6 +87,9 @@ public record StudyResult(StudySettings settings, Path output, List<TrialRecord>
                 + " %d complete, %d pruned, %d failed.%n%n", settings.metric(), settings.direction().name().toLowerCase(Locale.ROOT),
                 settings.sampler(), settings.samplerSeed(), settings.pruner(), trials.size(), settings.trials(),
                 count(TrialState.COMPLETE), count(TrialState.PRUNED), count(TrialState.FAILED)));
+        if (stopped != null) {
+            sb.append("**Stopped early**: ").append(stopped).append("\n\n");
+        }
         if (!settings.trainArgs().isEmpty()) {
             sb.append("Every trial: `train ").append(String.join(" ", settings.trainArgs())).append("`\n\n");
         }
@@ -154,6 +158,7 @@ public record StudyResult(StudySettings settings, Path output, List<TrialRecord>
             all.put("best", null);
         }
         all.put("refit", refit == null ? null : refit.toString());
+        all.put("stopped", stopped);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (TrialRecord t : sorted()) {
             Map<String, Object> r = new LinkedHashMap<>();

@@ -40,6 +40,8 @@ import org.finetune4j.api.RunDirectory;
 public final class Tuning {
     /** How often running trials are polled for new evaluations and exits. */
     public static final long DEFAULT_POLL_MILLIS = 500;
+    /** How long a resumed study waits for a killed study's trial to end before it re-runs that trial. */
+    static final Duration RERUN_LOCK_WAIT = Duration.ofSeconds(30);
     static final String MARKDOWN = "tune.md";
     static final String JSON_FILE = "tune.json";
 
@@ -125,6 +127,7 @@ public final class Tuning {
         StudyResult run() {
             journal = spec.resume() ? openResumed() : openNew();
             Instant deadline = spec.timeout() == null ? null : Instant.now().plus(spec.timeout());
+            String stopped = null;
             try (StudyJournal j = journal) {
                 while (true) {
                     boolean timedOut = deadline != null && Instant.now().isAfter(deadline);
@@ -133,8 +136,10 @@ public final class Tuning {
                     }
                     if (running.isEmpty()) {
                         if (timedOut && nextNumber < settings.trials()) {
-                            log.accept("--timeout " + spec.timeout() + " reached: no new trial started; " + finishedCount()
-                                    + " of " + settings.trials() + " trials done. --resume continues the study.");
+                            stopped = "the --timeout of " + describe(spec.timeout()) + " was reached, so no trial started after"
+                                    + " it; " + finishedCount() + " of " + settings.trials() + " trials done. `tune --resume "
+                                    + spec.output() + "` runs the other " + (settings.trials() - nextNumber) + ".";
+                            log.accept(stopped);
                         }
                         break;
                     }
@@ -148,7 +153,7 @@ public final class Tuning {
                     a.handle.stop(); // an error or interrupt ends the study; no trial outlives it
                 }
             }
-            return new StudyResult(settings, spec.output(), List.copyOf(trials.values()));
+            return new StudyResult(settings, spec.output(), List.copyOf(trials.values()), null, stopped);
         }
 
         private StudyJournal openNew() {
@@ -187,6 +192,7 @@ public final class Tuning {
                 TrialRecord r = reruns.poll();
                 number = r.number();
                 params = r.params();
+                awaitUnlocked(r.runDir());
                 deleteTree(r.runDir()); // half-written by the killed study
             } else {
                 number = nextNumber++;
@@ -352,6 +358,27 @@ public final class Tuning {
         }
     }
 
+    /**
+     * Waits until no process holds the run-directory lock of a killed study's trial. The trial's own JVM may
+     * outlive the study for a moment (it notices its parent is gone within {@code ParentWatch}'s poll, then
+     * halts); re-running the trial before then would race it for the same directory.
+     */
+    static void awaitUnlocked(Path runDir) {
+        long deadline = System.nanoTime() + RERUN_LOCK_WAIT.toNanos();
+        while (Files.isDirectory(runDir)) {
+            try (RunDirectory.Lock free = RunDirectory.lock(runDir)) {
+                return;
+            } catch (IllegalArgumentException inUse) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalArgumentException("cannot run trial " + runDir.getFileName() + " again: " + inUse.getMessage()
+                            + " That is the killed study's trial, still running after " + RERUN_LOCK_WAIT.toSeconds()
+                            + " s: stop it, then --resume again.", inUse);
+                }
+                sleep(200);
+            }
+        }
+    }
+
     /** Names a study writes in its directory; --overwrite deletes these and refuses a directory holding anything else. */
     static boolean isStudyEntry(String name) {
         return name.equals(StudyJournal.FILE) || name.equals(MARKDOWN) || name.equals(JSON_FILE) || name.equals("report.html")
@@ -393,6 +420,18 @@ public final class Tuning {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete " + p + ": " + e.getMessage(), e);
         }
+    }
+
+    /** 90 s, 15 min, 2 h: a timeout as a person writes it. */
+    static String describe(Duration d) {
+        long s = d.toSeconds();
+        if (s >= 3600 && s % 3600 == 0) {
+            return s / 3600 + " h";
+        }
+        if (s >= 60 && s % 60 == 0) {
+            return s / 60 + " min";
+        }
+        return s >= 1 && d.toMillis() % 1000 == 0 ? s + " s" : d.toMillis() + " ms";
     }
 
     private static Double number(Object o) {

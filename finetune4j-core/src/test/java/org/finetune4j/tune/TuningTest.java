@@ -152,6 +152,30 @@ class TuningTest {
         assertEquals(1, cmd.stream().filter(arg -> arg.startsWith("-Dai.djl.offline=")).count(), cmd.toString());
         assertTrue(cmd.contains("-Dai.djl.offline=false") && cmd.contains("-Dai.djl.pytorch.num_threads=1"), cmd.toString());
         assertEquals(List.of("Main", "train"), cmd.subList(cmd.size() - 2, cmd.size()));
+        // Every child learns its parent's pid, to end with it (ParentWatch).
+        assertTrue(cmd.contains("-D" + org.finetune4j.api.ParentWatch.PARENT_PID + "=" + ProcessHandle.current().pid()), cmd.toString());
+    }
+
+    @Test
+    void aKilledStudysTrialStillHoldingItsDirectoryIsWaitedFor(@TempDir Path dir) throws Exception {
+        Path trial = Files.createDirectories(dir.resolve("trial-2"));
+        // The killed study's trial JVM, still running for a moment: it holds the trial's run-directory lock.
+        org.finetune4j.api.RunDirectory.Lock held = org.finetune4j.api.RunDirectory.lock(trial);
+        Thread release = new Thread(() -> {
+            try {
+                Thread.sleep(700);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            held.close();
+        });
+        long t0 = System.nanoTime();
+        release.start();
+        Tuning.awaitUnlocked(trial);
+        double waited = (System.nanoTime() - t0) / 1e9;
+        release.join();
+        assertTrue(waited >= 0.65, "returned only once the lock was free, after " + waited + " s");
+        Tuning.awaitUnlocked(dir.resolve("trial-9")); // no such directory: nothing to wait for
     }
 
     @Test
