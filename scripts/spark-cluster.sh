@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real Spark cluster on this machine: a standalone master and two workers (1 core, 2 GB each) on
 # 127.0.0.1, BatchClassify submitted to it (client mode) twice: once undisturbed, once with one
-# executor's JVM killed (by PID) after it finished its first task. Both outputs must equal a local-mode
+# executor's JVM killed (by PID, kill -9) right after it committed its first output task, while the
+# other tasks still run: its shuffle files are lost, so Spark recomputes them and retries its tasks. Both outputs must equal a local-mode
 # run of the same job (labels equal, scores within 1e-5), with every input row exactly once.
 # Everything started here is stopped here; exits non-zero on any failure.
 #
@@ -36,7 +37,7 @@ log "cluster run 1 (client mode, undisturbed)"
 spark_submit --master "$master_url" --deploy-mode client "${executor_conf[@]}" "${job[@]}" --output "$work/out-cluster" \
   >"$work/driver-cluster.log" 2>&1 || { tail -50 "$work/driver-cluster.log" >&2; exit 1; }
 
-log "cluster run 2 (client mode, one executor killed after its first finished task)"
+log "cluster run 2 (client mode, one executor killed after it committed its first output task)"
 spark_submit --master "$master_url" --deploy-mode client "${executor_conf[@]}" "${job[@]}" --output "$work/out-killed" \
   >"$work/driver-killed.log" 2>&1 &
 submit_pid=$!
@@ -44,11 +45,11 @@ started_pids+=("$submit_pid")
 killed=""
 for _ in $(seq 1 1200); do # at most 120 s
   kill -0 "$submit_pid" 2>/dev/null || break
-  # Run 2's application is the newest one; its executors' logs say when a task finished.
+  # Run 2's application is the newest one; its executors' logs say when an output task was committed.
   app=$(ls -d "$work/cluster"/worker*/app-* 2>/dev/null | xargs -r -n1 basename | sort -u | tail -1)
   [ "$(ls -d "$work/cluster"/worker*/app-* 2>/dev/null | xargs -r -n1 basename | sort -u | wc -l)" -ge 2 ] || { sleep 0.1; continue; }
   for w in 1 2; do
-    if grep -qs "Finished task" "$work/cluster/worker$w/$app"/*/stderr; then
+    if grep -qs "Saved output of task" "$work/cluster/worker$w/$app"/*/stderr; then
       pid=$(spark_executor_pids "${worker_pids[$((w - 1))]}" | head -1)
       if [ -n "$pid" ]; then
         kill -9 "$pid"
@@ -62,7 +63,7 @@ done
 [ -n "$killed" ] || { log "FAIL: no executor was killed while the job ran"; exit 1; }
 log "killed $killed mid-job"
 wait "$submit_pid" || { tail -50 "$work/driver-killed.log" >&2; log "FAIL: the job failed after the kill"; exit 1; }
-grep -h "Lost executor\|ExecutorLost\|Removed executor\|Resubmitt" "$work/driver-killed.log" | head -5 >&2 || true
+grep -h "Lost executor\|Shuffle files lost\|Resubmitt\|FetchFailed" "$work/driver-killed.log" | cut -c1-200 | head -6 >&2 || true
 
 log "comparing outputs"
 python3 - "$work" "$rows" <<'PY'

@@ -30,13 +30,30 @@ spark_build() {
   if [ ! -f "$spark_home/RELEASE" ] || [ "$module/pom.xml" -nt "$spark_home/RELEASE" ]; then
     log "making SPARK_HOME at $spark_home (Spark's jars from the local Maven repository)"
     rm -rf "$spark_home" && mkdir -p "$spark_home/jars" "$spark_home/conf"
-    mvn -q -B -o -f "$module/pom.xml" dependency:copy-dependencies -DincludeScope=provided -DoutputDirectory="$spark_home/jars" >&2
+    # Spark's own dependency tree, as a distribution's jars/ holds it: a throwaway pom with Spark alone (in
+    # finetune4j-spark's pom, Maven gives the jars Spark shares with core, e.g. Jackson, to core's scope instead).
+    local version
+    version=$(grep -o '<spark.version>[^<]*' "$module/pom.xml" | cut -d'>' -f2)
+    mkdir -p "$spark_home/pom"
+    cat >"$spark_home/pom/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+  <groupId>local</groupId><artifactId>spark-home</artifactId><version>1</version>
+  <dependencies>
+    <dependency><groupId>org.apache.spark</groupId><artifactId>spark-core_2.13</artifactId><version>$version</version></dependency>
+    <dependency><groupId>org.apache.spark</groupId><artifactId>spark-sql_2.13</artifactId><version>$version</version></dependency>
+    <dependency><groupId>org.apache.spark</groupId><artifactId>spark-mllib_2.13</artifactId><version>$version</version></dependency>
+  </dependencies>
+</project>
+POM
+    # Not offline: the first run fetches the few jars of Spark's tree that finetune4j's build never needed.
+    mvn -q -B -f "$spark_home/pom/pom.xml" org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$spark_home/jars" >&2 || return 1
     # Spark's launcher takes SPARK_HOME/jars only beside a RELEASE file (a distribution's).
-    echo "Spark 4.0.1 (jars from Maven Central) for finetune4j-spark's scripts" >"$spark_home/RELEASE"
+    echo "Spark $version (jars from Maven Central) for finetune4j-spark's scripts" >"$spark_home/RELEASE"
   fi
   if [ ! -f "$module/target/test-classpath.txt" ] || [ "$module/pom.xml" -nt "$module/target/test-classpath.txt" ]; then
     mvn -q -B -o -f "$module/pom.xml" dependency:build-classpath -Dmdep.includeScope=test \
-      -Dmdep.outputFile="$module/target/test-classpath.txt" >&2
+      -Dmdep.outputFile="$module/target/test-classpath.txt" >&2 || return 1
     # finetune4j-core from this checkout's build, not whichever copy the local Maven repository holds.
     sed -i -e "s#[^:]*/finetune4j-core-[^:/]*-tests.jar#$here/finetune4j-core/target/test-classes#" \
       -e "s#[^:]*/finetune4j-core-[^:/]*.jar#$here/finetune4j-core/target/classes#" "$module/target/test-classpath.txt"
