@@ -23,8 +23,9 @@ spark_build() {
   jar=$(ls $jar_glob 2>/dev/null | head -1 || true)
   if [ -z "$jar" ] || [ -n "$(find "$here/pom.xml" "$here/finetune4j-core/src/main" "$module/src" "$module/pom.xml" -newer "$jar" -print -quit)" ]; then
     log "building finetune4j-spark (mvn package, tests skipped)"
-    mvn -q -B -o -f "$here/pom.xml" -pl finetune4j-spark -am package -DskipTests >"$module/target-build.log" 2>&1 \
-      || { cat "$module/target-build.log" >&2; return 1; }
+    mkdir -p "$module/target"
+    mvn -q -B -o -f "$here/pom.xml" -pl finetune4j-spark -am package -DskipTests >"$module/target/build.log" 2>&1 \
+      || { cat "$module/target/build.log" >&2; return 1; }
   fi
   jar=$(ls $jar_glob | head -1)
   if [ ! -f "$spark_home/RELEASE" ] || [ "$module/pom.xml" -nt "$spark_home/RELEASE" ]; then

@@ -91,6 +91,18 @@ class TextClassifierTransformerTest {
     }
 
     @Test
+    void aModelShippedBySparkIsFoundByItsName() throws Exception {
+        Path shipped = tmp.resolve("shipped-model");
+        TinyModels.save(TinyModels.classifier(TinyModels.bert(), LABELS), 3, shipped); // the same weights as `single`
+        LocalSpark.session().sparkContext().addFile(shipped.toString(), true); // as spark-submit --archives/--files do
+        assertEquals(Path.of(org.apache.spark.SparkFiles.get("shipped-model")), ModelFiles.local("shipped-model"));
+        List<String> texts = LocalSpark.sampleTexts();
+        List<Row> out = new TextClassifierTransformer().setModelPath("shipped-model").setProbabilityCol("probability")
+                .transform(LocalSpark.texts(texts, 2)).collectAsList();
+        assertSameAsTextClassifier(texts, out);
+    }
+
+    @Test
     void multiLabelModelsGiveAnArrayOfLabels() {
         List<String> texts = LocalSpark.sampleTexts();
         List<Row> out = new TextClassifierTransformer().setModelPath(multi.toString()).setProbabilityCol("p")
