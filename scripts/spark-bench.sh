@@ -35,7 +35,7 @@ jar=$(spark_build)
 
 # The datasets, or their first ROWS rows (no IMDB review and no SST-2 sentence holds a newline: their READMEs).
 take() { if [ "$rows" = all ]; then cat; else head -n $((rows + 1)); fi; }
-zcat "$data/imdb-50k/test.csv.gz" | take >"$work/imdb.csv"
+(set +o pipefail; zcat "$data/imdb-50k/test.csv.gz" | take >"$work/imdb.csv") # head closes the pipe early
 take <"$data/sst2/train.tsv" >"$work/sst2.tsv"
 datasets=("imdb|$work/imdb.csv|review|csv|,|$(($(wc -l <"$work/imdb.csv") - 1))"
   "sst2|$work/sst2.tsv|sentence|csv|\\t|$(($(wc -l <"$work/sst2.tsv") - 1))")
