@@ -1,6 +1,7 @@
 package org.finetune4j.spark;
 
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -90,8 +91,8 @@ final class ModelCache {
         }
         long start = System.nanoTime();
         Engine engine = Engine.getInstance();
-        LOG.info("finetune4j: engine {} {} ready on host {} in {} ms ({}={})", engine.getEngineName(), engine.getVersion(),
-                ModelFiles.host(), (System.nanoTime() - start) / 1_000_000, NUM_THREADS, System.getProperty(NUM_THREADS));
+        LOG.info("finetune4j: engine {} {} ready on host {} in {} ms ({} intra-op threads)", engine.getEngineName(),
+                engine.getVersion(), ModelFiles.host(), (System.nanoTime() - start) / 1_000_000, JniUtils.getNumThreads());
         engineStarted = true;
     }
 

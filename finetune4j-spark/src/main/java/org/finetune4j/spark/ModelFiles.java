@@ -2,7 +2,6 @@ package org.finetune4j.spark;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,15 +51,23 @@ final class ModelFiles {
         if (shipped != null) {
             return shipped;
         }
-        URI uri = URI.create(modelPath.replace(" ", "%20"));
-        if (uri.getScheme() == null || "file".equals(uri.getScheme())) {
-            Path p = uri.getScheme() == null ? Path.of(modelPath) : Path.of(uri);
-            if (Files.isDirectory(p)) {
-                return p;
-            }
+        Path local = localPath(modelPath);
+        if (local != null && Files.isDirectory(local)) {
+            return local;
         }
         return COPIES.computeIfAbsent(modelPath, ModelFiles::copy);
     }
+
+    /** The local file-system path {@code modelPath} names (no scheme, or file:), or null for another file system's. */
+    private static Path localPath(String modelPath) {
+        if (modelPath.startsWith("file:")) {
+            return Path.of(new org.apache.hadoop.fs.Path(modelPath).toUri().getPath());
+        }
+        return URI_SCHEME.matcher(modelPath).lookingAt() ? null : Path.of(modelPath);
+    }
+
+    /** A URI scheme of two letters or more (so a Windows drive letter is not taken for one). */
+    private static final java.util.regex.Pattern URI_SCHEME = java.util.regex.Pattern.compile("[a-zA-Z][a-zA-Z0-9+.-]+:");
 
     /** A directory Spark shipped under this name (--archives, addFile), or null. */
     private static Path shipped(String name) {

@@ -24,6 +24,7 @@ final class LocalSpark {
                     .config("spark.driver.host", "127.0.0.1")
                     .config("spark.driver.bindAddress", "127.0.0.1")
                     .config("spark.sql.shuffle.partitions", "2")
+                    .config("spark.hadoop.fs." + SchemeLocalFileSystem.SCHEME + ".impl", SchemeLocalFileSystem.class.getName())
                     .getOrCreate();
         }
         return session;

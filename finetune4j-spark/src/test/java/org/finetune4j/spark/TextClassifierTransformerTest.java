@@ -103,6 +103,20 @@ class TextClassifierTransformerTest {
     }
 
     @Test
+    void aModelOnAnotherHadoopFileSystemIsCopiedOncePerJvm() {
+        LocalSpark.session().sparkContext().hadoopConfiguration(); // the session exists before SparkEnv is read
+        String remote = SchemeLocalFileSystem.SCHEME + "://" + single;
+        Path copy = ModelFiles.local(remote);
+        assertTrue(!copy.equals(single) && copy.startsWith(org.apache.spark.SparkFiles.getRootDirectory()), copy.toString());
+        assertTrue(java.nio.file.Files.isRegularFile(copy.resolve("model.safetensors")));
+        assertEquals(copy, ModelFiles.local(remote), "copied once");
+        assertEquals(single, ModelFiles.local("file:" + single), "a local file: path is used in place");
+        List<String> texts = LocalSpark.sampleTexts();
+        assertSameAsTextClassifier(texts, new TextClassifierTransformer().setModelPath(remote).setProbabilityCol("probability")
+                .transform(LocalSpark.texts(texts, 2)).collectAsList());
+    }
+
+    @Test
     void multiLabelModelsGiveAnArrayOfLabels() {
         List<String> texts = LocalSpark.sampleTexts();
         List<Row> out = new TextClassifierTransformer().setModelPath(multi.toString()).setProbabilityCol("p")
