@@ -71,7 +71,7 @@ for d in "${datasets[@]}"; do
       out="$work/out-$name-p$p-t$t"
       start=$(now)
       spark_submit --master "$master_url" --deploy-mode client \
-        --conf "spark.executor.extraJavaOptions=-Dai.djl.offline=true $java_module_opts" \
+        --conf spark.executor.extraJavaOptions=-Dai.djl.offline=true \
         --conf "spark.executorEnv.DJL_CACHE_DIR=$cache" --conf spark.executor.memory=4g \
         --conf spark.executor.cores="$cores" --conf spark.task.cpus="$t" --conf spark.ui.enabled=false \
         --conf spark.driver.host=127.0.0.1 \

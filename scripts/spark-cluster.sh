@@ -23,7 +23,7 @@ spark_fixture "$work/model" "$work/input.csv" "$rows"
 
 job=(--class org.finetune4j.spark.BatchClassify "$jar" --model "$work/model" --input "$work/input.csv" --format csv
   --text-column text --id-column id --probabilities --partitions 8 --batch-size 32)
-executor_conf=(--conf "spark.executor.extraJavaOptions=-Dai.djl.offline=true $java_module_opts"
+executor_conf=(--conf spark.executor.extraJavaOptions=-Dai.djl.offline=true
   --conf "spark.executorEnv.DJL_CACHE_DIR=$work/djl-cache" --conf spark.executor.memory=1g --conf spark.executor.cores=1
   --conf spark.ui.enabled=false --conf spark.driver.host=127.0.0.1 --conf spark.task.maxFailures=4)
 
@@ -45,24 +45,29 @@ started_pids+=("$submit_pid")
 killed=""
 for _ in $(seq 1 1200); do # at most 120 s
   kill -0 "$submit_pid" 2>/dev/null || break
-  # Run 2's application is the newest one; its executors' logs say when an output task was committed.
-  app=$(ls -d "$work/cluster"/worker*/app-* 2>/dev/null | xargs -r -n1 basename | sort -u | tail -1)
-  [ "$(ls -d "$work/cluster"/worker*/app-* 2>/dev/null | xargs -r -n1 basename | sort -u | wc -l)" -ge 2 ] || { sleep 0.1; continue; }
+  # Run 2's application is the second one (app ids sort by time); its executors' logs say when an output
+  # task was committed. The executor is found by its command line (app id and executor id) among the worker's children.
+  apps=$(ls -d "$work/cluster"/worker*/app-* 2>/dev/null | xargs -r -n1 basename | sort -u)
+  app=$(sed -n 2p <<<"$apps")
+  [ -n "$app" ] || { sleep 0.1; continue; }
   for w in 1 2; do
-    if grep -qs "Saved output of task" "$work/cluster/worker$w/$app"/*/stderr; then
-      pid=$(spark_executor_pids "${worker_pids[$((w - 1))]}" | head -1)
+    for log_file in "$work/cluster/worker$w/$app"/*/stderr; do
+      grep -qs "Saved output of task" "$log_file" || continue
+      exec_id=$(basename "$(dirname "$log_file")")
+      pid=$(pgrep -P "${worker_pids[$((w - 1))]}" -f "CoarseGrainedExecutorBackend.*--executor-id $exec_id .*--app-id $app" || true)
       if [ -n "$pid" ]; then
         kill -9 "$pid"
-        killed="executor pid $pid on worker $w ($app)"
-        break 2
+        killed="executor $exec_id (pid $pid) of $app on worker $w"
+        break 3
       fi
-    fi
+    done
   done
   sleep 0.1
 done
 [ -n "$killed" ] || { log "FAIL: no executor was killed while the job ran"; exit 1; }
 log "killed $killed mid-job"
 wait "$submit_pid" || { tail -50 "$work/driver-killed.log" >&2; log "FAIL: the job failed after the kill"; exit 1; }
+grep -q "Lost executor" "$work/driver-killed.log" || { log "FAIL: the driver never saw the executor go"; exit 1; }
 grep -h "Lost executor\|Shuffle files lost\|Resubmitt\|FetchFailed" "$work/driver-killed.log" | cut -c1-200 | head -6 >&2 || true
 
 log "comparing outputs"

@@ -7,7 +7,8 @@ spark_home="$module/target/spark-home"
 jar_glob="$module/target/finetune4j-spark-*-with-deps.jar"
 started_pids=()
 
-# The JDK flags Spark's launcher adds on Java 17 (org.apache.spark.launcher.JavaModuleOptions).
+# The JDK flags Spark's launcher adds on Java 17 (org.apache.spark.launcher.JavaModuleOptions), for the JVMs
+# started here without it (master, workers, SparkSubmit); SparkContext adds them to executors itself.
 java_module_opts="-XX:+IgnoreUnrecognizedVMOptions --add-modules=jdk.incubator.vector --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false -Dio.netty.tryReflectionSetAccessible=true"
 
 # The malloc settings of ./finetune4j, for every JVM that runs a model (driver in local mode, executors).

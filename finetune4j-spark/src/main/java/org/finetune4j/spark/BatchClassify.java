@@ -87,6 +87,10 @@ public final class BatchClassify implements Callable<Integer> {
     @Option(names = "--precision", defaultValue = "fp32", description = "fp32, or bf16 where the CPU supports it.")
     String precision;
 
+    @Option(names = "--problem-type", defaultValue = "auto", description = "auto, or single_label / multi_label: refuse a"
+            + " model of the other kind before anything runs.")
+    String problemType;
+
     @Option(names = "--empty-text", defaultValue = "skip", description = "A null or blank text: skip (null prediction) or"
             + " fail (the job fails naming the row).")
     String emptyText;
@@ -149,7 +153,8 @@ public final class BatchClassify implements Callable<Integer> {
         }
         TextClassifierTransformer clf = new TextClassifierTransformer().setModelPath(model).setInputCol(textColumn)
                 .setPredictionCol("prediction").setScoreCol("score").setProbabilityCol(probabilities ? "probability" : "")
-                .setBatchSize(batchSize).setMaxLength(maxLength).setPrecision(precision).setEmptyTextPolicy(emptyText);
+                .setBatchSize(batchSize).setMaxLength(maxLength).setPrecision(precision).setEmptyTextPolicy(emptyText)
+                .setProblemType(problemType);
         if (adapter != null) {
             clf.setAdapterPath(adapter);
         }

@@ -86,6 +86,12 @@ class BatchClassifyTest {
         String taken = errors("--model", model.toString(), "--input", csv.toString(), "--format", "csv", "--text-column",
                 "review", "--output", tmp.resolve("taken").toString());
         assertTrue(taken.contains("already exists: choose another path, or give --overwrite"), taken);
+        Path multi = TinyModels.save(org.finetune4j.config.ModelConfig.encoderOnly(TinyModels.bert()).withClassifier(
+                List.of("a", "b"), org.finetune4j.config.ProblemType.MULTI_LABEL, org.finetune4j.config.HeadConfig.standard(
+                        TinyModels.bert())), 3, tmp.resolve("multi"));
+        String kind = errors("--model", multi.toString(), "--input", csv.toString(), "--format", "csv", "--text-column", "review",
+                "--problem-type", "single_label", "--output", tmp.resolve("never").toString());
+        assertTrue(kind.contains("is a multi-label classifier (labels [a, b]), but problemType is single_label"), kind);
         String noModel = errors("--model", tmp.resolve("no-model").toString(), "--input", csv.toString(), "--format", "csv",
                 "--text-column", "review", "--output", tmp.resolve("never").toString());
         assertTrue(noModel.contains("the model path " + tmp.resolve("no-model") + " cannot be read on host"), noModel);
