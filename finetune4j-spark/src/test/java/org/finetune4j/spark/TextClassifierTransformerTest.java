@@ -103,6 +103,23 @@ class TextClassifierTransformerTest {
     }
 
     @Test
+    void aModelShippedAsAnArchiveIsFoundByItsFragmentName() throws Exception {
+        Path zip = tmp.resolve("model.zip"); // spark-submit --archives model.zip#packed-model
+        try (var out = new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(zip));
+                var files = java.nio.file.Files.list(single)) {
+            for (Path f : files.toList()) {
+                out.putNextEntry(new java.util.zip.ZipEntry(f.getFileName().toString()));
+                java.nio.file.Files.copy(f, out);
+                out.closeEntry();
+            }
+        }
+        LocalSpark.session().sparkContext().addArchive(zip.toUri() + "#packed-model");
+        List<String> texts = LocalSpark.sampleTexts();
+        assertSameAsTextClassifier(texts, new TextClassifierTransformer().setModelPath("packed-model")
+                .setProbabilityCol("probability").transform(LocalSpark.texts(texts, 2)).collectAsList());
+    }
+
+    @Test
     void aModelOnAnotherHadoopFileSystemIsCopiedOncePerJvm() {
         LocalSpark.session().sparkContext().hadoopConfiguration(); // the session exists before SparkEnv is read
         String remote = SchemeLocalFileSystem.SCHEME + "://" + single;
