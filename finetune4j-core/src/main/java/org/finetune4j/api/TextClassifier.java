@@ -181,7 +181,7 @@ public final class TextClassifier implements AutoCloseable {
      * trained with Python PEFT, the label count is read from its saved head and the labels are named
      * LABEL_0.. as transformers names them.
      */
-    static ModelConfig adapterClassifierConfig(Path baseDir, Path adapterDir) {
+    public static ModelConfig adapterClassifierConfig(Path baseDir, Path adapterDir) {
         Path f = adapterDir.resolve(ADAPTER_CLASSIFIER_CONFIG);
         if (Files.isRegularFile(f)) {
             return ModelConfig.readFile(f);
