@@ -11,6 +11,7 @@
 #       --text-column sentence --label-column label --strategy frozen --epochs 1 --max-length 128 --seed 42 --output runs/sst2-minilm
 # ROWS: the first ROWS rows of each dataset (default: all). ROWS=500 checks that the script works.
 #
+# DATASETS (default "imdb sst2") picks the datasets.
 # Spark runs: one worker with all CORES (default: nproc) cores; for each PARTITIONS (default "CORES 4*CORES")
 # and TASK_CPUS (default "1 CORES"), one application (executor cores = CORES, spark.task.cpus = t, so
 # CORES/t tasks at once, each with t intra-op threads). The first application starts with an empty DJL
@@ -37,8 +38,12 @@ jar=$(spark_build)
 take() { if [ "$rows" = all ]; then cat; else head -n $((rows + 1)); fi; }
 (set +o pipefail; zcat "$data/imdb-50k/test.csv.gz" | take >"$work/imdb.csv") # head closes the pipe early
 take <"$data/sst2/train.tsv" >"$work/sst2.tsv"
-datasets=("imdb|$work/imdb.csv|review|csv|,|$(($(wc -l <"$work/imdb.csv") - 1))"
+all_datasets=("imdb|$work/imdb.csv|review|csv|,|$(($(wc -l <"$work/imdb.csv") - 1))"
   "sst2|$work/sst2.tsv|sentence|csv|\\t|$(($(wc -l <"$work/sst2.tsv") - 1))")
+datasets=()
+for d in "${all_datasets[@]}"; do
+  [[ " ${DATASETS:-imdb sst2} " == *" ${d%%|*} "* ]] && datasets+=("$d")
+done
 
 now() { date +%s.%N; }
 rate() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.1f}')" "$1" "$2"; }
