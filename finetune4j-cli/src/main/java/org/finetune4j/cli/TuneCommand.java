@@ -55,7 +55,8 @@ final class TuneCommand implements Callable<Integer> {
     String timeout;
 
     @Option(names = "--metric", description = "The objective: a key of eval_results.json, e.g. eval_f1, eval_accuracy,"
-            + " eval_macro_f1 (default: eval_ + --metric-for-best-model, so eval_loss).")
+            + " eval_macro_f1 (default: eval_ + --metric-for-best-model, so eval_loss). Given without"
+            + " --metric-for-best-model, it is also what each trial picks its best checkpoint by.")
     String metric;
 
     @Option(names = "--direction", description = "maximize or minimize (default: minimize a *loss, maximize anything else).")
@@ -153,6 +154,11 @@ final class TuneCommand implements Callable<Integer> {
         Direction d = direction != null ? parseDirection(direction) : StudySettings.defaultDirection(m);
         long seed = samplerSeed != null ? samplerSeed : training.step.seed;
         int n = gridCapped(sampler, s, seed, trials);
+        if (metric != null && !shared.contains("--metric-for-best-model")) {
+            // Each trial keeps (and reports) its checkpoint best by the study's metric, not by its loss.
+            shared = new ArrayList<>(shared);
+            shared.addAll(List.of("--metric-for-best-model", m.startsWith("eval_") ? m.substring("eval_".length()) : m));
+        }
         if (s.params().containsKey("seed") && !shared.contains("--split-seed")) {
             // The seed also seeds the --split: fixed here, every trial validates on the same rows.
             shared = new ArrayList<>(shared);

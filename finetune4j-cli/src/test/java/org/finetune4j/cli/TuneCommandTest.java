@@ -62,9 +62,10 @@ class TuneCommandTest {
         JsonNode j = JSON.readTree(out.resolve("tune.json").toFile());
         assertEquals("maximize", j.get("settings").get("direction").asText(), "accuracy is maximised by default");
         assertEquals(List.of("--model", model.toString(), "--train", data.toString(), "--split", "0.75,0.25", "--batch-size", "8",
-                "--max-length", "32", "--split-seed", "42"),
+                "--max-length", "32", "--metric-for-best-model", "accuracy", "--split-seed", "42"),
                 JSON.convertValue(j.get("settings").get("train_args"), List.class),
-                "the fixed train options, as given, and the split's seed fixed at --seed's because seed is searched");
+                "the fixed train options, as given; each trial's best checkpoint chosen by the study's metric; the split's seed"
+                        + " fixed at --seed's because seed is searched");
         JsonNode trials = j.get("trials");
         assertEquals(3, trials.size());
         double previous = Double.POSITIVE_INFINITY;
