@@ -8,9 +8,9 @@
  * -ffast-math: IEEE semantics stay, so exp, erf and tanh below are written out as branch-free float
  * polynomials the compiler can vectorise (libm calls would not be).
  *
- * Every loop that writes an output reads its inputs at the same index first, and every row's reductions
- * are done before anything of that row is written, or recompute what they need from unwritten inputs: so an
- * output may be the same array as an input of the same shape (the aliasing FusedKernels documents).
+ * Every loop writes an output only at the index it reads, after reading its inputs there, and a later pass
+ * over a row reads only arrays no earlier pass has written (or the outputs themselves): so an output may be
+ * the same array as an input of its shape (the aliasing FusedKernels documents).
  */
 #include <float.h>
 #include <jni.h>
