@@ -212,8 +212,13 @@ public final class BenchWorker {
     // ---- training ---------------------------------------------------------------------------------
 
     /** Totals over the timed steps of a training loop. */
+    /**
+     * @param start real tokens per second over the first 20 steps (untimed ones included), from the
+     *     process's first step on; NaN with fewer steps
+     * @param steady real tokens per second over steps 100 to 119 (counted from the first); NaN with fewer
+     */
     record Timing(int steps, long samples, long realTokens, long paddedTokens, double forward, double backward,
-            double optimizer, double usefulFlops, double executedFlops) {
+            double optimizer, double usefulFlops, double executedFlops, double start, double steady) {
         double seconds() {
             return forward + backward + optimizer;
         }
@@ -233,6 +238,12 @@ public final class BenchWorker {
             r.put("optimizer_ms_per_step", 1000 * optimizer / steps);
             r.put("model_gflops_per_second", usefulFlops / s / 1e9);
             r.put("executed_gflops_per_second", executedFlops / s / 1e9);
+            if (!Double.isNaN(start)) {
+                r.put("first_20_steps_tokens_per_second", start);
+            }
+            if (!Double.isNaN(steady)) {
+                r.put("steps_100_to_119_tokens_per_second", steady);
+            }
             return r;
         }
     }
@@ -281,6 +292,8 @@ public final class BenchWorker {
         double useful = 0;
         double executed = 0;
         int timed = 0;
+        double[] stepSeconds = new double[plan.size()];
+        long[] stepTokens = new long[plan.size()];
         try (Trainer trainer = new Trainer(setup, manager)) {
             for (int s = 0; s < plan.size(); s++) {
                 int[] idx = plan.get(s);
@@ -288,6 +301,8 @@ public final class BenchWorker {
                     JniUtils.startProfile(false, Boolean.getBoolean("finetune4j.profileShapes"), false);
                 }
                 Trainer.StepStats st = trainer.step(List.of(idx), 0, s);
+                stepSeconds[s] = (st.forwardNanos() + st.backwardNanos() + st.optimizerNanos()) / 1e9;
+                stepTokens[s] = st.realTokens();
                 if (s < warmup) {
                     continue;
                 }
@@ -308,7 +323,22 @@ public final class BenchWorker {
         if (profile != null) {
             JniUtils.stopProfile(profile);
         }
-        return new Timing(timed, samples, real, padded, fwd, bwd, opt, useful, executed);
+        return new Timing(timed, samples, real, padded, fwd, bwd, opt, useful, executed, tokensPerSecond(stepSeconds, stepTokens, 0, 20),
+                tokensPerSecond(stepSeconds, stepTokens, 100, 120));
+    }
+
+    /** Real tokens per second over steps [from, to) of a run, or NaN when it took fewer steps. */
+    static double tokensPerSecond(double[] seconds, long[] tokens, int from, int to) {
+        if (seconds.length < to) {
+            return Double.NaN;
+        }
+        double s = 0;
+        long n = 0;
+        for (int i = from; i < to; i++) {
+            s += seconds[i];
+            n += tokens[i];
+        }
+        return n / s;
     }
 
     /** Batches for {@code total} steps of length-grouped epochs, as train plans them. */

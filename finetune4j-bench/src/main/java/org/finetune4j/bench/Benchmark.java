@@ -192,6 +192,17 @@ public final class Benchmark {
                     + " gradients pass through (LoRA), ×1 forward-only (frozen); see ModelFlops. The frozen row runs the"
                     + " encoder every step; `train --strategy frozen` instead caches the encoder's features once, so its"
                     + " epochs after the first cost head steps only.\n\n");
+            for (String p : spec.precisions()) {
+                for (String s : spec.strategies()) {
+                    Measurement m = get("train-" + s + suffix(p));
+                    if (m != null && m.result().get("steps_100_to_119_tokens_per_second") instanceof Number steady) {
+                        double start = num(m.result().get("first_20_steps_tokens_per_second"));
+                        sb.append(String.format(Locale.ROOT, "Start-up, %s: the process's first 20 steps ran %s real tokens/s,"
+                                + " steps 100–119 %s (%s of the steady rate).%n%n", s + suffix(p), fmt(start, 0),
+                                fmt(steady.doubleValue(), 0), pct(start / steady.doubleValue())));
+                    }
+                }
+            }
             sb.append("## Inference\n\n| engine | batch | samples/s | real tokens/s | padded tokens/s | padding | peak RSS MB | pid |\n");
             sb.append("|---|---|---|---|---|---|---|---|\n");
             List<String> inference = measurements.stream().map(Measurement::name)

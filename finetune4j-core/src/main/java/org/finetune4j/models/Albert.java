@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.finetune4j.config.AlbertConfig;
 import org.finetune4j.nn.Embedding;
-import org.finetune4j.nn.EmbeddingGradients;
+import org.finetune4j.nn.StepGradients;
 import org.finetune4j.nn.LayerNorm;
 import org.finetune4j.nn.Linear;
 import org.finetune4j.nn.ParameterStore;
@@ -49,7 +49,7 @@ public final class Albert implements Encoder {
         }
 
         /** positionIds (B, T) or (T); tokenTypeIds (B, T) or null -> (B, T, E). rows: see {@link EncoderInput}. */
-        NDArray forward(NDArray inputIds, NDArray positionIds, NDArray tokenTypeIds, EmbeddingGradients rows, boolean training) {
+        NDArray forward(NDArray inputIds, NDArray positionIds, NDArray tokenTypeIds, StepGradients rows, boolean training) {
             NDManager m = inputIds.getManager();
             if (tokenTypeIds == null) {
                 tokenTypeIds = m.zeros(inputIds.getShape(), DataType.INT64); // (B, T)
@@ -176,7 +176,7 @@ public final class Albert implements Encoder {
         NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
         NDArray positions = layout.positionIds(ids.getManager()); // (T) or (N)
         NDArray types = in.tokenTypeIds() == null ? null : layout.tokens(in.tokenTypeIds()); // (B, T) or (N)
-        NDArray e = embeddings.forward(ids, positions, types, in.embeddingGradients(), training); // (B, T, E) or (N, E)
+        NDArray e = embeddings.forward(ids, positions, types, in.stepGradients(), training); // (B, T, E) or (N, E)
         NDArray x = embeddingHiddenMappingIn.forward(e, training); // (B, T, H) or (N, H)
         // AlbertTransformer: layer i runs group floor(i / (num_hidden_layers / num_hidden_groups)).
         for (int i = 0; i < config.numLayers(); i++) {

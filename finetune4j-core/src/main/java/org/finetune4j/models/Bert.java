@@ -14,7 +14,7 @@ import java.util.List;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.HeadConfig;
 import org.finetune4j.nn.Embedding;
-import org.finetune4j.nn.EmbeddingGradients;
+import org.finetune4j.nn.StepGradients;
 import org.finetune4j.nn.LayerNorm;
 import org.finetune4j.nn.Linear;
 import org.finetune4j.nn.ParameterStore;
@@ -44,7 +44,7 @@ public final class Bert implements Encoder {
         }
 
         /** positionIds (B, T) or (T); tokenTypeIds (B, T) or null -> (B, T, H). rows: see {@link EncoderInput}. */
-        NDArray forward(NDArray inputIds, NDArray positionIds, NDArray tokenTypeIds, EmbeddingGradients rows, boolean training) {
+        NDArray forward(NDArray inputIds, NDArray positionIds, NDArray tokenTypeIds, StepGradients rows, boolean training) {
             NDManager m = inputIds.getManager();
             if (tokenTypeIds == null) {
                 tokenTypeIds = m.zeros(inputIds.getShape(), DataType.INT64); // (B, T)
@@ -186,12 +186,25 @@ public final class Bert implements Encoder {
         NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
         NDArray positions = layout.positionIds(ids.getManager()); // (T) or (N)
         NDArray types = in.tokenTypeIds() == null ? null : layout.tokens(in.tokenTypeIds()); // (B, T) or (N)
-        NDArray x = embeddings.forward(ids, positions, types, in.embeddingGradients(), training); // (B, T, H) or (N, H)
+        NDArray x = embeddings.forward(ids, positions, types, in.stepGradients(), training); // (B, T, H) or (N, H)
+        x = runLayers(layers, x, in, layout, training); // (B, T, H) or (N, H)
+        x = layout.toBatch(x); // (B, T, H)
+        return new EncoderOutput(x, pooler == null ? null : pooler.forward(x.get(":, 0, :"), training)); // (B, T, H), (B, H)
+    }
+
+    /**
+     * The layer stack on x (B, T, H) or packed (N, H), for BERT, RoBERTa and ELECTRA: a full fine-tuning
+     * step's padded batch runs the hand-written training pass ({@link FusedBertLayers}), everything
+     * else each layer's autograd forward, one layer's intermediates freed at a time.
+     */
+    static NDArray runLayers(List<Layer> layers, NDArray x, EncoderInput in, TokenLayout layout, boolean training) {
+        if (FusedBertLayers.applies(layers, x, layout, in.stepGradients(), training)) {
+            return FusedBertLayers.forward(layers, x, in.attentionMask(), in.stepGradients()); // (B, T, H)
+        }
         for (Layer layer : layers) {
             x = scoped(x, h -> layer.forward(h, layout, training)); // (B, T, H) or (N, H)
         }
-        x = layout.toBatch(x); // (B, T, H)
-        return new EncoderOutput(x, pooler == null ? null : pooler.forward(x.get(":, 0, :"), training)); // (B, T, H), (B, H)
+        return x;
     }
 
     @Override

@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.finetune4j.config.DebertaV2Config;
 import org.finetune4j.nn.Embedding;
-import org.finetune4j.nn.EmbeddingGradients;
+import org.finetune4j.nn.StepGradients;
 import org.finetune4j.nn.LayerNorm;
 import org.finetune4j.nn.Linear;
 import org.finetune4j.nn.ParameterStore;
@@ -65,7 +65,7 @@ public final class DebertaV2 implements Encoder {
         }
 
         /** ids (B, T), positions (T), types (B, T) or null, mask (B, T) float -> (B, T, H). */
-        NDArray forward(NDArray ids, NDArray positions, NDArray types, NDArray mask, EmbeddingGradients rows, boolean training) {
+        NDArray forward(NDArray ids, NDArray positions, NDArray types, NDArray mask, StepGradients rows, boolean training) {
             NDArray x = wordEmbeddings.forward(ids, rows); // (B, T, H)
             if (positionEmbeddings != null) {
                 x = x.add(positionEmbeddings.forward(positions, rows)); // (B, T, H), positions broadcast over B
@@ -402,7 +402,7 @@ public final class DebertaV2 implements Encoder {
         NDArray ids = in.inputIds(); // (B, T)
         NDArray mask = in.attentionMask().toType(DataType.FLOAT32, false); // (B, T)
         NDArray positions = ids.getManager().arange(0, (int) ids.getShape().get(1), 1, DataType.INT64); // (T)
-        return embeddings.forward(ids, positions, in.tokenTypeIds(), mask, in.embeddingGradients(), training); // (B, T, H)
+        return embeddings.forward(ids, positions, in.tokenTypeIds(), mask, in.stepGradients(), training); // (B, T, H)
     }
 
     /** What every layer's attention shares for this batch: the 2-D mask, δ, and the relative embeddings. */
@@ -418,7 +418,7 @@ public final class DebertaV2 implements Encoder {
             // get_rel_embedding: the whole table (looked up through an index so the result, and its
             // gradient, live in this batch's memory), LayerNorm'd once for all layers.
             NDArray rows = m.arange(0, 2 * config.attentionSpan(), 1, DataType.INT64); // (2S)
-            rel = relEmbeddings.forward(rows, in.embeddingGradients()); // (2S, H)
+            rel = relEmbeddings.forward(rows, in.stepGradients()); // (2S, H)
             if (relLayerNorm != null) {
                 rel = relLayerNorm.forward(rel); // (2S, H)
             }

@@ -13,7 +13,7 @@ import java.util.List;
 import org.finetune4j.config.DistilBertConfig;
 import org.finetune4j.config.HeadConfig;
 import org.finetune4j.nn.Embedding;
-import org.finetune4j.nn.EmbeddingGradients;
+import org.finetune4j.nn.StepGradients;
 import org.finetune4j.nn.LayerNorm;
 import org.finetune4j.nn.Linear;
 import org.finetune4j.nn.ParameterStore;
@@ -40,7 +40,7 @@ public final class DistilBert implements Encoder {
         }
 
         /** ids (B, T) or (N), positions (T) or (N) -> (B, T, H) or (N, H). rows: see {@link EncoderInput}. */
-        NDArray forward(NDArray ids, NDArray positions, EmbeddingGradients rows, boolean training) {
+        NDArray forward(NDArray ids, NDArray positions, StepGradients rows, boolean training) {
             NDArray x = wordEmbeddings.forward(ids, rows).add(positionEmbeddings.forward(positions, rows)); // (B, T, H)
             return dropout(layerNorm.forward(x), dropoutP, training); // (B, T, H)
         }
@@ -125,7 +125,7 @@ public final class DistilBert implements Encoder {
     @Override
     public EncoderOutput forward(EncoderInput in, TokenLayout layout, boolean training) {
         NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
-        NDArray x = embeddings.forward(ids, layout.positionIds(ids.getManager()), in.embeddingGradients(), training); // (B, T, H) or (N, H)
+        NDArray x = embeddings.forward(ids, layout.positionIds(ids.getManager()), in.stepGradients(), training); // (B, T, H) or (N, H)
         for (Block block : layers) {
             x = scoped(x, h -> block.forward(h, layout, training)); // (B, T, H) or (N, H)
         }

@@ -1,7 +1,6 @@
 package org.finetune4j.models;
 
 import static org.finetune4j.nn.Functional.dropout;
-import static org.finetune4j.nn.Functional.scoped;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -11,7 +10,7 @@ import java.util.List;
 import org.finetune4j.config.BertConfig;
 import org.finetune4j.config.ElectraConfig;
 import org.finetune4j.nn.Embedding;
-import org.finetune4j.nn.EmbeddingGradients;
+import org.finetune4j.nn.StepGradients;
 import org.finetune4j.nn.LayerNorm;
 import org.finetune4j.nn.Linear;
 import org.finetune4j.nn.ParameterStore;
@@ -48,7 +47,7 @@ public final class Electra implements Encoder {
         }
 
         /** positionIds (T) or (N); tokenTypeIds (B, T) or null -> (B, T, E). rows: see {@link EncoderInput}. */
-        NDArray forward(NDArray inputIds, NDArray positionIds, NDArray tokenTypeIds, EmbeddingGradients rows, boolean training) {
+        NDArray forward(NDArray inputIds, NDArray positionIds, NDArray tokenTypeIds, StepGradients rows, boolean training) {
             NDManager m = inputIds.getManager();
             if (tokenTypeIds == null) {
                 tokenTypeIds = m.zeros(inputIds.getShape(), DataType.INT64); // (B, T)
@@ -89,13 +88,11 @@ public final class Electra implements Encoder {
         NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
         NDArray positions = layout.positionIds(ids.getManager()); // (T) or (N)
         NDArray types = in.tokenTypeIds() == null ? null : layout.tokens(in.tokenTypeIds()); // (B, T) or (N)
-        NDArray x = embeddings.forward(ids, positions, types, in.embeddingGradients(), training); // (B, T, E) or (N, E)
+        NDArray x = embeddings.forward(ids, positions, types, in.stepGradients(), training); // (B, T, E) or (N, E)
         if (embeddingsProject != null) {
             x = embeddingsProject.forward(x, training); // (B, T, H) or (N, H)
         }
-        for (Bert.Layer layer : layers) {
-            x = scoped(x, h -> layer.forward(h, layout, training)); // (B, T, H) or (N, H)
-        }
+        x = Bert.runLayers(layers, x, in, layout, training); // (B, T, H) or (N, H)
         return new EncoderOutput(layout.toBatch(x), null); // (B, T, H)
     }
 

@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.finetune4j.config.MPNetConfig;
 import org.finetune4j.nn.Embedding;
-import org.finetune4j.nn.EmbeddingGradients;
+import org.finetune4j.nn.StepGradients;
 import org.finetune4j.nn.LayerNorm;
 import org.finetune4j.nn.Linear;
 import org.finetune4j.nn.ParameterStore;
@@ -45,7 +45,7 @@ public final class MPNet implements Encoder {
         }
 
         /** ids, positionIds (B, T) or (N) -> (B, T, H) or (N, H). rows: see {@link EncoderInput}. */
-        NDArray forward(NDArray inputIds, NDArray positionIds, EmbeddingGradients rows, boolean training) {
+        NDArray forward(NDArray inputIds, NDArray positionIds, StepGradients rows, boolean training) {
             NDArray x = wordEmbeddings.forward(inputIds, rows); // (..., H)
             x = x.add(positionEmbeddings.forward(positionIds, rows)); // (..., H)
             x = layerNorm.forward(x); // (..., H)
@@ -212,7 +212,7 @@ public final class MPNet implements Encoder {
     public EncoderOutput forward(EncoderInput in, TokenLayout layout, boolean training) {
         NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
         NDArray positions = layout.tokens(positionIds(in.inputIds())); // (B, T) or (N)
-        NDArray x = embeddings.forward(ids, positions, in.embeddingGradients(), training); // (B, T, H) or (N, H)
+        NDArray x = embeddings.forward(ids, positions, in.stepGradients(), training); // (B, T, H) or (N, H)
         // Computed once from positions 0..T-1 and added in every layer (MPNetEncoder.forward). Packed,
         // each sequence starts at 0 in its group; the bias depends only on key - query, so the real tokens
         // see exactly the padded batch's bias.

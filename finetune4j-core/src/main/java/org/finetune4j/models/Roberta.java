@@ -2,7 +2,6 @@ package org.finetune4j.models;
 
 import static org.finetune4j.nn.Functional.activation;
 import static org.finetune4j.nn.Functional.dropout;
-import static org.finetune4j.nn.Functional.scoped;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
@@ -49,10 +48,8 @@ public final class Roberta implements Encoder {
         NDArray ids = layout.tokens(in.inputIds()); // (B, T) or (N)
         NDArray positions = layout.tokens(positionIds(in.inputIds(), config.padTokenId())); // (B, T) or (N)
         NDArray types = in.tokenTypeIds() == null ? null : layout.tokens(in.tokenTypeIds()); // (B, T) or (N)
-        NDArray x = embeddings.forward(ids, positions, types, in.embeddingGradients(), training); // (B, T, H) or (N, H)
-        for (Bert.Layer layer : layers) {
-            x = scoped(x, h -> layer.forward(h, layout, training)); // (B, T, H) or (N, H)
-        }
+        NDArray x = embeddings.forward(ids, positions, types, in.stepGradients(), training); // (B, T, H) or (N, H)
+        x = Bert.runLayers(layers, x, in, layout, training); // (B, T, H) or (N, H)
         return new EncoderOutput(layout.toBatch(x), null); // (B, T, H)
     }
 

@@ -20,11 +20,11 @@ public final class Embedding {
     }
 
     /**
-     * ids (...) int64 -> (..., dim). With a training step's {@link EmbeddingGradients} the table's gradient
+     * ids (...) int64 -> (..., dim). With a training step's {@link StepGradients} the table's gradient
      * is added row by row after backward instead of through a dense (num, dim) gradient; {@code rows} is
      * null at inference and where PyTorch's embedding backward should run.
      */
-    public NDArray forward(NDArray ids, EmbeddingGradients rows) {
+    public NDArray forward(NDArray ids, StepGradients rows) {
         NDArray looked = rows == null ? null : rows.lookup(ids, weight, paddingIdx); // (..., dim)
         if (looked != null) {
             return looked;

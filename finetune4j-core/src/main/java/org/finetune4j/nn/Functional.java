@@ -75,14 +75,28 @@ public final class Functional {
         if (p >= 1 || x.getDevice().isGpu() || x.getDataType() != DataType.FLOAT32) {
             return x.getNDArrayInternal().dropout(x, (float) p, true).singletonOrThrow();
         }
-        NDArray mask = x.getManager().create(x.getShape(), DataType.UINT8); // (...), PyTorch-owned, uninitialised
+        NDArray mask = dropoutMask(x.getManager(), x.getShape(), p);
+        if (mask == null) {
+            return x.getNDArrayInternal().dropout(x, (float) p, true).singletonOrThrow();
+        }
+        return x.mul(mask).mul(scalar(x, 1 / (1 - p)));
+    }
+
+    /**
+     * The keep mask {@link #dropout} would draw next for an input of {@code shape}: uint8, 1 with
+     * probability 1 - p, from this thread's dropout random numbers, in memory PyTorch allocated. The
+     * hand-written layers (models.FusedBertLayers) draw theirs here in the order the autograd layers
+     * would, so both paths drop the same elements. Null when PyTorch gives no direct view of the memory.
+     */
+    public static NDArray dropoutMask(NDManager manager, Shape shape, double p) {
+        NDArray mask = manager.create(shape, DataType.UINT8); // (...), PyTorch-owned, uninitialised
         java.nio.ByteBuffer bytes = mask.toByteBuffer(true);
         if (!bytes.isDirect()) {
             mask.close();
-            return x.getNDArrayInternal().dropout(x, (float) p, true).singletonOrThrow();
+            return null;
         }
         fillMask(bytes, p, DROPOUT_RANDOM.get());
-        return x.mul(mask).mul(scalar(x, 1 / (1 - p)));
+        return mask;
     }
 
     /** Each byte 1 with probability 1 - p, else 0: two 24-bit uniform draws per random long. */

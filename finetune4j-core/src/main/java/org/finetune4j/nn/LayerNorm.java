@@ -17,6 +17,10 @@ public final class LayerNorm {
         this.eps = (float) eps;
     }
 
+    public float eps() {
+        return eps;
+    }
+
     /** x (..., dim) -> (..., dim). */
     public NDArray forward(NDArray x) {
         return x.getNDArrayInternal().layerNorm(x, normalized, weight.array(), bias.array(), eps).singletonOrThrow();

@@ -17,6 +17,7 @@ public final class Param {
     private NDArray array;
     private boolean trainable = true;
     private RowGradient rowGradient;
+    private NDArray handGradient; // from a hand-written backward (StepGradients.HandBackward), or null
     private boolean embeddingTable;
 
     Param(String name, Shape shape, Init init) {
@@ -86,6 +87,10 @@ public final class Param {
      * no gradient.
      */
     public void dropGradient() {
+        if (handGradient != null) {
+            handGradient.close();
+            handGradient = null;
+        }
         if (!(array instanceof PtNDArray old) || !old.hasGradient()) {
             return;
         }
@@ -100,6 +105,44 @@ public final class Param {
         array = fresh;
     }
 
+    /**
+     * Adds {@code g} (the parameter's shape) to the gradient a hand-written backward pass gives this
+     * parameter, as autograd's AccumulateGrad adds into {@code .grad}: the first one is taken over
+     * (moved to the parameter's manager), later ones (accumulation micro-batches) are added to it.
+     */
+    public void accumulateGradient(NDArray g) {
+        if (!g.getShape().equals(shape)) {
+            throw new IllegalArgumentException("a gradient of shape " + g.getShape() + " for " + this);
+        }
+        if (handGradient == null) {
+            g.attach(array().getManager());
+            handGradient = g;
+        } else {
+            handGradient.addi(g);
+            g.close();
+        }
+    }
+
+    /**
+     * The parameter's gradient: the one a hand-written backward gave it, else PyTorch's {@code .grad}
+     * (a new handle, which the caller attaches and frees), else null. An embedding table's row gradient
+     * is separate ({@link #rowGradient}).
+     */
+    public NDArray gradient() {
+        if (handGradient != null) {
+            return handGradient;
+        }
+        if (!(array instanceof PtNDArray w) || !w.hasGradient()) {
+            return null;
+        }
+        return JniUtils.getGradient(w);
+    }
+
+    /** Whether {@link #gradient} is the hand-written backward's (owned by the parameter) rather than a new handle. */
+    public boolean hasHandGradient() {
+        return handGradient != null;
+    }
+
     public boolean trainable() {
         return trainable;
     }
@@ -109,7 +152,7 @@ public final class Param {
     }
 
     /**
-     * An embedding table's gradient kept row by row ({@link EmbeddingGradients}), or null when none was
+     * An embedding table's gradient kept row by row ({@link StepGradients}), or null when none was
      * accumulated that way. The optimizer consumes and clears it; PyTorch's own gradient of the array
      * stays unset for such a table.
      */

@@ -207,14 +207,18 @@ public final class AdamW implements AutoCloseable {
 
     /** The parameter's PyTorch gradient, or null when it has none (never reached by a backward pass). */
     static NDArray gradient(Param p, NDManager scratch) {
-        NDArray w = p.array();
-        if (!w.hasGradient()) {
-            return null;
+        if (p.hasHandGradient()) {
+            // A view in the scratch manager, so what is computed from it goes there too; the gradient
+            // itself stays the parameter's, freed by dropGradient.
+            NDArray g = p.gradient();
+            NDArray view = g.reshape(g.getShape());
+            view.attach(scratch);
+            return view;
         }
         // Not w.getGradient(): DJL returns a new zero array for a parameter without a gradient (a table
         // updated row by row has none). The handle goes to the per-step scratch manager so it is freed
         // with the step (DJL-NOTES.md, handle leaks).
-        NDArray g = JniUtils.getGradient((PtNDArray) w);
+        NDArray g = p.gradient();
         if (g != null) {
             g.attach(scratch);
         }

@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import org.finetune4j.data.BatchBuilder;
 import org.finetune4j.data.EncodedDataset;
 import org.finetune4j.models.TransformerModel;
-import org.finetune4j.nn.EmbeddingGradients;
+import org.finetune4j.nn.StepGradients;
 
 /**
  * The frozen strategy's shortcut: the encoder never changes, so its features are computed once (in
@@ -70,7 +70,7 @@ public final class CachedFeatureExamples implements Examples {
 
     /** The head alone on the cached features: there is no embedding lookup, so {@code embeddingRows} is unused. */
     @Override
-    public NDArray logits(NDManager m, int[] idx, boolean training, EmbeddingGradients embeddingRows) {
+    public NDArray logits(NDManager m, int[] idx, boolean training, StepGradients embeddingRows) {
         float[] rows = new float[idx.length * width];
         for (int j = 0; j < idx.length; j++) {
             System.arraycopy(features, idx[j] * width, rows, j * width, width);

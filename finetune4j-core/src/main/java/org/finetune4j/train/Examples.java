@@ -2,7 +2,7 @@ package org.finetune4j.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import org.finetune4j.nn.EmbeddingGradients;
+import org.finetune4j.nn.StepGradients;
 
 /**
  * A labelled dataset as the training loop sees it: it can run the model on any batch of its examples.
@@ -17,10 +17,10 @@ public interface Examples {
 
     /**
      * logits (B, C) for the examples {@code idx}; arrays are created in {@code m}. A training step passes
-     * {@code rows} to collect the embedding tables' gradients row by row ({@link EmbeddingGradients});
+     * {@code rows} to collect the embedding tables' gradients row by row ({@link StepGradients});
      * null at evaluation.
      */
-    NDArray logits(NDManager m, int[] idx, boolean training, EmbeddingGradients rows);
+    NDArray logits(NDManager m, int[] idx, boolean training, StepGradients rows);
 
     /** Targets for {@code idx}: (B) int64 class ids, or (B, C) float32 multi-hot. */
     NDArray labels(NDManager m, int[] idx);

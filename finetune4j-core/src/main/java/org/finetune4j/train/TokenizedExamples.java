@@ -6,7 +6,7 @@ import org.finetune4j.data.BatchBuilder;
 import org.finetune4j.data.EncodedDataset;
 import org.finetune4j.data.LabelMode;
 import org.finetune4j.models.TransformerModel;
-import org.finetune4j.nn.EmbeddingGradients;
+import org.finetune4j.nn.StepGradients;
 
 /** Tokenised texts run through the whole model (full, partial and LoRA training; evaluation). */
 public final class TokenizedExamples implements Examples {
@@ -31,8 +31,8 @@ public final class TokenizedExamples implements Examples {
     }
 
     @Override
-    public NDArray logits(NDManager m, int[] idx, boolean training, EmbeddingGradients rows) {
-        return model.logits(builder.toInput(m, data, idx).withEmbeddingGradients(rows), training); // (B, C)
+    public NDArray logits(NDManager m, int[] idx, boolean training, StepGradients rows) {
+        return model.logits(builder.toInput(m, data, idx).withStepGradients(rows), training); // (B, C)
     }
 
     @Override

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.function.IntFunction;
 import java.util.function.ToDoubleFunction;
 import org.finetune4j.io.NativeMemory;
-import org.finetune4j.nn.EmbeddingGradients;
+import org.finetune4j.nn.StepGradients;
 import org.finetune4j.nn.Functional;
 import org.finetune4j.nn.Param;
 
@@ -201,7 +201,7 @@ public final class Trainer implements AutoCloseable {
         for (int i = 0; i < batches.size(); i++) {
             int[] idx = batches.get(i);
             try (NDManager step = root.newSubManager()) {
-                EmbeddingGradients rowGradients = new EmbeddingGradients(); // the embedding tables' rows this step looks up
+                StepGradients rowGradients = new StepGradients(); // the embedding tables' rows this step looks up
                 Functional.seed(mix(cfg.seed(), epoch, firstBatch + i)); // dropout masks: a function of (seed, epoch, batch)
                 long t0 = System.nanoTime();
                 long t1;

@@ -19,7 +19,7 @@ import org.finetune4j.config.ProblemType;
 import org.finetune4j.io.HostTensor;
 import org.finetune4j.models.EncoderInput;
 import org.finetune4j.models.TransformerModel;
-import org.finetune4j.nn.EmbeddingGradients;
+import org.finetune4j.nn.StepGradients;
 import org.finetune4j.nn.Functional;
 import org.finetune4j.nn.Param;
 import org.finetune4j.testing.TestBatches;
@@ -92,9 +92,9 @@ class AdamWTableRowsTest {
             try (opt; ref) {
                 for (int s = 0; s < STEPS; s++) {
                     try (NDManager step = TINY.manager().newSubManager()) {
-                        EmbeddingGradients rows = rowScope ? new EmbeddingGradients() : null;
+                        StepGradients rows = rowScope ? new StepGradients() : null;
                         EncoderInput in = TestBatches.encode(step, TINY.tokenizer(), BATCHES.get(s % BATCHES.size()), pad, 0)
-                                .withEmbeddingGradients(rows);
+                                .withStepGradients(rows);
                         Functional.seed(7 + s);
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                             NDArray loss = m.logits(in, true).logSoftmax(-1).get(":, 1").neg().mean();

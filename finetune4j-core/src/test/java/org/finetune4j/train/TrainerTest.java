@@ -226,7 +226,7 @@ class TrainerTest {
                 }
 
                 @Override
-                public NDArray logits(NDManager mm, int[] idx, boolean training, org.finetune4j.nn.EmbeddingGradients rows) {
+                public NDArray logits(NDManager mm, int[] idx, boolean training, org.finetune4j.nn.StepGradients rows) {
                     NDArray l = real.logits(mm, idx, training, rows);
                     return ++calls == 5 ? l.mul(Float.NaN) : l;
                 }

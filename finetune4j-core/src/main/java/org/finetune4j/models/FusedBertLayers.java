@@ -1,0 +1,292 @@
+package org.finetune4j.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.finetune4j.nn.Functional;
+import org.finetune4j.nn.FusedKernels;
+import org.finetune4j.nn.LayerNorm;
+import org.finetune4j.nn.Linear;
+import org.finetune4j.nn.Param;
+import org.finetune4j.nn.Precision;
+import org.finetune4j.nn.StepGradients;
+
+/**
+ * A stack of {@link Bert.Layer}s trained with a hand-written backward pass, as llm.c trains GPT-2: the
+ * forward pass keeps exactly what the backward pass needs, and the backward pass is the chain rule of
+ * this one layer written out. The matrix products are libtorch's (oneMKL), called without autograd; the
+ * elementwise work between them is fused C kernels ({@link FusedKernels}): dropout + residual +
+ * LayerNorm, GELU, and scale + mask + softmax + dropout, each forward and backward one pass over memory.
+ * Autograd then records nothing for the layers: no graph nodes, no saved-tensor bookkeeping, no
+ * gradient accumulation buffers.
+ *
+ * <p>BERT, RoBERTa and ELECTRA run their layers here while training, on the padded batch, in fp32 on the
+ * CPU, when every layer trains in full (no LoRA adapter, no frozen layer) and the kernels compiled;
+ * everything else takes the autograd layers, which are also the oracle of FusedBertLayersTest. The
+ * dropout masks are drawn in the order the autograd layers draw them, so both paths drop the same
+ * elements. Shapes: B batch, T tokens, N = B·T rows, H hidden, nh heads, hs head size, I intermediate.
+ */
+final class FusedBertLayers implements StepGradients.HandBackward {
+    private static final Set<String> ACTIVATIONS = Set.of("gelu", "gelu_new", "gelu_pytorch_tanh");
+
+    /** Whether this training batch can take the hand-written path (see the class comment). */
+    static boolean applies(List<Bert.Layer> layers, NDArray x, TokenLayout layout, StepGradients gradients, boolean training) {
+        return training && gradients != null && layout instanceof TokenLayout.Padded && !x.getDevice().isGpu()
+                && x.getDataType() == DataType.FLOAT32 && Precision.current() == Precision.FP32
+                && layers.stream().allMatch(FusedBertLayers::fusable) && FusedKernels.available();
+    }
+
+    private static boolean fusable(Bert.Layer l) {
+        List<Linear> linears = new ArrayList<>();
+        l.collectLinears(linears);
+        boolean linearsTrain = linears.stream().allMatch(lin -> lin.adapter() == null && lin.bias != null
+                && lin.weight.array().hasGradient() && lin.bias.array().hasGradient());
+        return linearsTrain && ACTIVATIONS.contains(l.act) && trains(l.attentionOutput.layerNorm) && trains(l.output.layerNorm);
+    }
+
+    private static boolean trains(LayerNorm n) {
+        return n.weight.array().hasGradient() && n.bias.array().hasGradient();
+    }
+
+    /**
+     * Runs the layers on x (B, T, H), the embeddings' output in autograd's graph, and files the backward
+     * pass with {@code gradients}. Returns the last layer's states (B, T, H): a leaf that collects the
+     * gradient of the head above it.
+     */
+    static NDArray forward(List<Bert.Layer> layers, NDArray x, NDArray attentionMask, StepGradients gradients) {
+        FusedBertLayers stack = new FusedBertLayers(layers, x);
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false); // nothing below is recorded: the backward pass is written out
+        try {
+            NDArray keyMask = attentionMask.toType(DataType.UINT8, false); // (B, T)
+            NDArray h = x.stopGradient(); // (B, T, H)
+            for (Bert.Layer layer : layers) {
+                Saved s = stack.layerForward(layer, h, keyMask);
+                stack.saved.add(s);
+                h = s.out;
+            }
+            stack.output = h;
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+        stack.output.setRequiresGradient(true);
+        gradients.add(stack);
+        return stack.output;
+    }
+
+    /** What one layer's forward pass keeps for its backward pass. */
+    private record Saved(NDArray x, NDArray wQkv, NDArray q, NDArray k, NDArray v, NDArray keyMask, NDArray probs, NDArray attnDrop,
+            NDArray dropped, NDArray ctx, Norm norm1, NDArray h1, NDArray u, NDArray act, Norm norm2, NDArray out, NDManager scope) {
+    }
+
+    /** A dropout + residual + LayerNorm: its pre-norm sum, row statistics and dropout mask (null without dropout). */
+    private record Norm(NDArray sum, NDArray mean, NDArray rstd, NDArray mask, float keep) {
+    }
+
+    private final List<Bert.Layer> layers;
+    private final NDArray input;
+    private final List<Saved> saved = new ArrayList<>();
+    private NDArray output;
+
+    private FusedBertLayers(List<Bert.Layer> layers, NDArray input) {
+        this.layers = layers;
+        this.input = input;
+    }
+
+    @Override
+    public NDArray input() {
+        return input;
+    }
+
+    @Override
+    public boolean inputNeedsGradient() {
+        // DJL's hasGradient() is PyTorch's requires_grad only for leaves; an op's result has a grad_fn instead.
+        return input.hasGradient() || !JniUtils.getGradientFunctionNames((PtNDArray) input).isEmpty();
+    }
+
+    @Override
+    public NDArray output() {
+        return output;
+    }
+
+    // ---- forward ------------------------------------------------------------------------------------
+
+    /** x (B, T, H) -> the layer's output (B, T, H), keeping what backward needs in a scope of its own. */
+    private Saved layerForward(Bert.Layer layer, NDArray x, NDArray keyMask) {
+        NDManager outer = x.getManager();
+        NDManager scope = outer.newSubManager();
+        Bert.SelfAttention att = layer.attention;
+        long b = x.getShape().get(0);
+        long t = x.getShape().get(1);
+        long hidden = x.getShape().get(2);
+        int nh = att.numHeads;
+        int hs = att.headSize;
+        NDArray xs = x.reshape(b * t, hidden); // (N, H)
+        // query, key and value as one product with the three weights stacked: one larger GEMM instead of three
+        NDArray wQkv = NDArrays.concat(new NDList(att.query.weight.array(), att.key.weight.array(), att.value.weight.array()));
+        NDArray bQkv = NDArrays.concat(new NDList(att.query.bias.array(), att.key.bias.array(), att.value.bias.array()));
+        wQkv.attach(scope);
+        bQkv.attach(scope);
+        NDArray qkv = xs.getNDArrayInternal().linear(xs, wQkv, bQkv).singletonOrThrow() // (N, 3H)
+                .reshape(b, t, 3, nh, hs).transpose(2, 0, 3, 1, 4); // (3, B, nh, T, hs)
+        qkv.attach(scope);
+        NDArray q = qkv.get(0); // (B, nh, T, hs)
+        NDArray k = qkv.get(1); // (B, nh, T, hs)
+        NDArray v = qkv.get(2); // (B, nh, T, hs)
+        // softmax(Q K^T / sqrt(hs) + mask) V, dropout on the probabilities
+        NDArray probs = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, T, T), the raw scores, softmaxed in place
+        NDArray attnDrop = mask(scope, probs.getShape(), att.dropoutP);
+        NDArray dropped = attnDrop == null ? probs : scope.create(probs.getShape(), DataType.FLOAT32);
+        FusedKernels.maskedSoftmaxDropout(probs, (float) (1 / Math.sqrt(hs)), keyMask, attnDrop, keep(att.dropoutP), probs,
+                attnDrop == null ? null : dropped);
+        NDArray ctx = dropped.matMul(v).transpose(0, 2, 1, 3).reshape(b * t, hidden); // (N, H)
+        // attention output: dense -> dropout -> + x -> LayerNorm
+        NDArray a = linear(layer.attentionOutput.dense, ctx, scope); // (N, H)
+        Norm n1 = norm(scope, a, layer.attentionOutput);
+        NDArray h1 = scope.create(a.getShape(), DataType.FLOAT32); // (N, H)
+        FusedKernels.dropoutResidualLayerNorm(a, n1.mask, n1.keep, xs, layer.attentionOutput.layerNorm.weight.array(),
+                layer.attentionOutput.layerNorm.bias.array(), layer.attentionOutput.layerNorm.eps(), n1.sum, n1.mean, n1.rstd, h1);
+        // feed-forward: dense -> GELU -> dense -> dropout -> + h1 -> LayerNorm
+        NDArray u = linear(layer.intermediate, h1, scope); // (N, I)
+        NDArray act = scope.create(u.getShape(), DataType.FLOAT32); // (N, I)
+        FusedKernels.gelu(u, act, !layer.act.equals("gelu"));
+        NDArray o = linear(layer.output.dense, act, scope); // (N, H)
+        Norm n2 = norm(scope, o, layer.output);
+        NDArray out = scope.create(o.getShape(), DataType.FLOAT32); // (N, H)
+        FusedKernels.dropoutResidualLayerNorm(o, n2.mask, n2.keep, h1, layer.output.layerNorm.weight.array(),
+                layer.output.layerNorm.bias.array(), layer.output.layerNorm.eps(), n2.sum, n2.mean, n2.rstd, out);
+        a.close();
+        o.close();
+        return new Saved(xs, wQkv, q, k, v, keyMask, probs, attnDrop, dropped, ctx, n1, h1, u, act, n2, out.reshape(b, t, hidden), scope);
+    }
+
+    /** y = x W^T + b without autograd, into {@code scope}. */
+    private static NDArray linear(Linear l, NDArray x, NDManager scope) {
+        NDArray y = x.getNDArrayInternal().linear(x, l.weight.array(), l.bias.array()).singletonOrThrow();
+        y.attach(scope);
+        return y;
+    }
+
+    /** The buffers of a dropout + residual + LayerNorm whose input is y (N, H); its dropout mask drawn now. */
+    private static Norm norm(NDManager scope, NDArray y, Bert.ResidualOutput r) {
+        long n = y.getShape().get(0);
+        return new Norm(scope.create(y.getShape(), DataType.FLOAT32), scope.create(new Shape(n), DataType.FLOAT32),
+                scope.create(new Shape(n), DataType.FLOAT32), mask(scope, y.getShape(), r.dropoutP), keep(r.dropoutP));
+    }
+
+    private static NDArray mask(NDManager scope, Shape shape, double p) {
+        if (p <= 0) {
+            return null;
+        }
+        NDArray m = Functional.dropoutMask(scope, shape, p);
+        if (m == null) {
+            throw new IllegalStateException("PyTorch gave no direct view of a dropout mask of shape " + shape);
+        }
+        return m;
+    }
+
+    private static float keep(double p) {
+        return (float) (1 / (1 - p));
+    }
+
+    // ---- backward -----------------------------------------------------------------------------------
+
+    @Override
+    public NDArray backward(NDArray outputGradient) {
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            NDArray d = outputGradient; // (B, T, H)
+            Shape shape = d.getShape();
+            d = d.reshape(shape.get(0) * shape.get(1), shape.get(2)); // (N, H)
+            for (int i = layers.size() - 1; i >= 0; i--) {
+                Saved s = saved.get(i);
+                NDArray dx = layerBackward(layers.get(i), s, d);
+                dx.attach(input.getManager());
+                s.scope.close();
+                if (d != outputGradient) {
+                    d.close();
+                }
+                d = dx;
+            }
+            saved.clear();
+            return d.reshape(shape); // (B, T, H)
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /** d loss / d out (N, H) -> d loss / d x (N, H); the layer's parameter gradients accumulated. */
+    private static NDArray layerBackward(Bert.Layer layer, Saved s, NDArray dOut) {
+        NDManager m = s.scope;
+        Bert.SelfAttention att = layer.attention;
+        long n = s.x.getShape().get(0);
+        long hidden = s.x.getShape().get(1);
+        // output LayerNorm <- dropout <- output.dense
+        NDArray dSum2 = m.create(dOut.getShape(), DataType.FLOAT32); // (N, H), also the residual's (h1's) share
+        NDArray dO = s.norm2.mask == null ? dSum2 : m.create(dOut.getShape(), DataType.FLOAT32); // (N, H)
+        normBackward(m, layer.output.layerNorm, s.norm2, dOut, null, dSum2, dO);
+        NDArray dAct = linearBackward(layer.output.dense, dO, s.act); // (N, I)
+        // GELU <- intermediate.dense
+        FusedKernels.geluBackward(dAct, s.u, dAct, !layer.act.equals("gelu"));
+        NDArray dH1 = linearBackward(layer.intermediate, dAct, s.h1); // (N, H), the feed-forward's share
+        // attention LayerNorm <- dropout <- attention.output.dense
+        NDArray dSum1 = m.create(dOut.getShape(), DataType.FLOAT32); // (N, H), also the residual's (x's) share
+        NDArray dA = s.norm1.mask == null ? dSum1 : m.create(dOut.getShape(), DataType.FLOAT32); // (N, H)
+        normBackward(m, layer.attentionOutput.layerNorm, s.norm1, dSum2, dH1, dSum1, dA);
+        NDArray dCtx = linearBackward(layer.attentionOutput.dense, dA, s.ctx); // (N, H)
+        // attention: context = dropped V; dropped = dropout(softmax(scale Q K^T + mask))
+        long b = s.q.getShape().get(0);
+        long t = s.q.getShape().get(2);
+        NDArray dCtxH = dCtx.reshape(b, t, att.numHeads, att.headSize).transpose(0, 2, 1, 3); // (B, nh, T, hs)
+        NDArray dDropped = dCtxH.matMul(s.v.transpose(0, 1, 3, 2)); // (B, nh, T, T)
+        NDArray dV = s.dropped.transpose(0, 1, 3, 2).matMul(dCtxH); // (B, nh, T, hs)
+        FusedKernels.maskedSoftmaxDropoutBackward(dDropped, s.probs, s.attnDrop, keep(att.dropoutP),
+                (float) (1 / Math.sqrt(att.headSize)), dDropped); // now d loss / d raw scores
+        NDArray dQ = dDropped.matMul(s.k); // (B, nh, T, hs)
+        NDArray dK = dDropped.transpose(0, 1, 3, 2).matMul(s.q); // (B, nh, T, hs)
+        // query, key and value backwards as one product, as forward ran them
+        NDArray dQkv = NDArrays.stack(new NDList(dQ.transpose(0, 2, 1, 3), dK.transpose(0, 2, 1, 3), dV.transpose(0, 2, 1, 3)), 2)
+                .reshape(n, 3 * hidden); // (N, 3H), [dq | dk | dv] per token
+        NDList dW = dQkv.transpose().matMul(s.x).split(3, 0); // 3 x (H, H)
+        NDList dB = dQkv.sum(new int[] {0}).split(3, 0); // 3 x (H)
+        List<Linear> qkv = List.of(att.query, att.key, att.value);
+        for (int j = 0; j < 3; j++) {
+            accumulate(qkv.get(j).weight, dW.get(j));
+            accumulate(qkv.get(j).bias, dB.get(j));
+        }
+        return dSum1.addi(dQkv.matMul(s.wQkv)); // (N, H): the residual's share plus the attention's
+    }
+
+    private static void normBackward(NDManager m, LayerNorm ln, Norm s, NDArray dOut, NDArray dOutExtra, NDArray dSum, NDArray dY) {
+        long h = dOut.getShape().get(1);
+        NDArray dGamma = m.create(new Shape(h), DataType.FLOAT32);
+        NDArray dBeta = m.create(new Shape(h), DataType.FLOAT32);
+        FusedKernels.dropoutResidualLayerNormBackward(dOut, dOutExtra, s.sum, s.mean, s.rstd, ln.weight.array(), s.mask, s.keep,
+                dSum, s.mask == null ? null : dY, dGamma, dBeta);
+        accumulate(ln.weight, dGamma);
+        accumulate(ln.bias, dBeta);
+    }
+
+    /**
+     * y = x W^T + b, backwards: dW = dy^T x, db = sum over rows of dy, returned dx = dy W.
+     * dy (N, out), x (N, in) -> dx (N, in).
+     */
+    private static NDArray linearBackward(Linear l, NDArray dy, NDArray x) {
+        accumulate(l.weight, dy.transpose().matMul(x)); // (out, in)
+        accumulate(l.bias, dy.sum(new int[] {0})); // (out)
+        return dy.matMul(l.weight.array()); // (N, in)
+    }
+
+    private static void accumulate(Param p, NDArray g) {
+        p.accumulateGradient(g);
+    }
+}
