@@ -136,18 +136,22 @@ final class FusedBertLayers implements StepGradients.HandBackward {
         wQkv.attach(scope);
         bQkv.attach(scope);
         NDArray qkv = xs.getNDArrayInternal().linear(xs, wQkv, bQkv).singletonOrThrow() // (N, 3H)
-                .reshape(b, t, 3, nh, hs).transpose(2, 0, 3, 1, 4); // (3, B, nh, T, hs)
+                .reshape(b, t, 3, nh, hs).transpose(2, 0, 3, 1, 4); // (3, B, nh, T, hs), a view
         qkv.attach(scope);
-        NDArray q = qkv.get(0); // (B, nh, T, hs)
-        NDArray k = qkv.get(1); // (B, nh, T, hs)
-        NDArray v = qkv.get(2); // (B, nh, T, hs)
+        // Each head's rows made contiguous once, (B·nh, T, hs): forward and backward then run batched
+        // products on them (and on their transposes) without further copies.
+        NDArray q = qkv.get(0).reshape(b * nh, t, hs); // (B·nh, T, hs)
+        NDArray k = qkv.get(1).reshape(b * nh, t, hs); // (B·nh, T, hs)
+        NDArray v = qkv.get(2).reshape(b * nh, t, hs); // (B·nh, T, hs)
         // softmax(Q K^T / sqrt(hs) + mask) V, dropout on the probabilities
-        NDArray probs = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, T, T), the raw scores, softmaxed in place
+        NDArray probs = q.matMul(k.transpose(0, 2, 1)); // (B·nh, T, T), the raw scores, softmaxed in place
         NDArray attnDrop = mask(scope, probs.getShape(), att.dropoutP);
         NDArray dropped = attnDrop == null ? probs : scope.create(probs.getShape(), DataType.FLOAT32);
-        FusedKernels.maskedSoftmaxDropout(probs, (float) (1 / Math.sqrt(hs)), keyMask, attnDrop, keep(att.dropoutP), probs,
-                attnDrop == null ? null : dropped);
-        NDArray ctx = dropped.matMul(v).transpose(0, 2, 1, 3).reshape(b * t, hidden); // (N, H)
+        Shape heads = new Shape(b, nh, t, t);
+        FusedKernels.maskedSoftmaxDropout(probs.reshape(heads), (float) (1 / Math.sqrt(hs)), keyMask,
+                attnDrop == null ? null : attnDrop.reshape(heads), keep(att.dropoutP), probs.reshape(heads),
+                attnDrop == null ? null : dropped.reshape(heads));
+        NDArray ctx = dropped.matMul(v).reshape(b, nh, t, hs).transpose(0, 2, 1, 3).reshape(b * t, hidden); // (N, H)
         // attention output: dense -> dropout -> + x -> LayerNorm
         NDArray a = linear(layer.attentionOutput.dense, ctx, scope); // (N, H)
         Norm n1 = norm(scope, a, layer.attentionOutput);
@@ -244,26 +248,38 @@ final class FusedBertLayers implements StepGradients.HandBackward {
         normBackward(m, layer.attentionOutput.layerNorm, s.norm1, dSum2, dH1, dSum1, dA);
         NDArray dCtx = linearBackward(layer.attentionOutput.dense, dA, s.ctx); // (N, H)
         // attention: context = dropped V; dropped = dropout(softmax(scale Q K^T + mask))
-        long b = s.q.getShape().get(0);
-        long t = s.q.getShape().get(2);
-        NDArray dCtxH = dCtx.reshape(b, t, att.numHeads, att.headSize).transpose(0, 2, 1, 3); // (B, nh, T, hs)
-        NDArray dDropped = dCtxH.matMul(s.v.transpose(0, 1, 3, 2)); // (B, nh, T, T)
-        NDArray dV = s.dropped.transpose(0, 1, 3, 2).matMul(dCtxH); // (B, nh, T, hs)
-        FusedKernels.maskedSoftmaxDropoutBackward(dDropped, s.probs, s.attnDrop, keep(att.dropoutP),
-                (float) (1 / Math.sqrt(att.headSize)), dDropped); // now d loss / d raw scores
-        NDArray dQ = dDropped.matMul(s.k); // (B, nh, T, hs)
-        NDArray dK = dDropped.transpose(0, 1, 3, 2).matMul(s.q); // (B, nh, T, hs)
+        long b = s.keyMask.getShape().get(0);
+        long t = s.keyMask.getShape().get(1);
+        int nh = att.numHeads;
+        int hs = att.headSize;
+        NDArray dCtx3 = dCtx.reshape(b, t, nh, hs).transpose(0, 2, 1, 3).reshape(b * nh, t, hs); // (B·nh, T, hs)
+        NDArray dDropped = dCtx3.matMul(s.v.transpose(0, 2, 1)); // (B·nh, T, T)
+        NDArray dV = s.dropped.transpose(0, 2, 1).matMul(dCtx3); // (B·nh, T, hs)
+        Shape heads = new Shape(b, nh, t, t);
+        FusedKernels.maskedSoftmaxDropoutBackward(dDropped.reshape(heads), s.probs.reshape(heads),
+                s.attnDrop == null ? null : s.attnDrop.reshape(heads), keep(att.dropoutP), (float) (1 / Math.sqrt(hs)),
+                dDropped.reshape(heads)); // now d loss / d raw scores
+        NDArray dQ = dDropped.matMul(s.k); // (B·nh, T, hs)
+        NDArray dK = dDropped.transpose(0, 2, 1).matMul(s.q); // (B·nh, T, hs)
         // query, key and value backwards as one product, as forward ran them
-        NDArray dQkv = NDArrays.stack(new NDList(dQ.transpose(0, 2, 1, 3), dK.transpose(0, 2, 1, 3), dV.transpose(0, 2, 1, 3)), 2)
+        NDArray dQkv = NDArrays.stack(new NDList(tokens(dQ, b, nh), tokens(dK, b, nh), tokens(dV, b, nh)), 2)
                 .reshape(n, 3 * hidden); // (N, 3H), [dq | dk | dv] per token
         NDList dW = dQkv.transpose().matMul(s.x).split(3, 0); // 3 x (H, H)
-        NDList dB = dQkv.sum(new int[] {0}).split(3, 0); // 3 x (H)
+        NDArray dBias = m.create(new Shape(3 * hidden), DataType.FLOAT32); // (3H)
+        FusedKernels.columnSums(dQkv, dBias);
+        NDList dB = dBias.split(3, 0); // 3 x (H)
         List<Linear> qkv = List.of(att.query, att.key, att.value);
         for (int j = 0; j < 3; j++) {
             accumulate(qkv.get(j).weight, dW.get(j));
             accumulate(qkv.get(j).bias, dB.get(j));
         }
         return dSum1.addi(dQkv.matMul(s.wQkv)); // (N, H): the residual's share plus the attention's
+    }
+
+    /** (B·nh, T, hs) -> a (B, T, nh, hs) view, token-major. */
+    private static NDArray tokens(NDArray heads, long b, int nh) {
+        Shape sh = heads.getShape();
+        return heads.reshape(b, nh, sh.get(1), sh.get(2)).transpose(0, 2, 1, 3);
     }
 
     private static void normBackward(NDManager m, LayerNorm ln, Norm s, NDArray dOut, NDArray dOutExtra, NDArray dSum, NDArray dY) {
@@ -282,7 +298,9 @@ final class FusedBertLayers implements StepGradients.HandBackward {
      */
     private static NDArray linearBackward(Linear l, NDArray dy, NDArray x) {
         accumulate(l.weight, dy.transpose().matMul(x)); // (out, in)
-        accumulate(l.bias, dy.sum(new int[] {0})); // (out)
+        NDArray db = dy.getManager().create(new Shape(dy.getShape().get(1)), DataType.FLOAT32); // (out)
+        FusedKernels.columnSums(dy, db);
+        accumulate(l.bias, db);
         return dy.matMul(l.weight.array()); // (N, in)
     }
 

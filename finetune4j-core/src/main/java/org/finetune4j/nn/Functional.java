@@ -45,8 +45,29 @@ public final class Functional {
         return like.getManager().full(new Shape(), (float) value, like.getDataType()); // ()
     }
 
-    /** This thread's dropout random numbers; {@link #seed} restarts them. */
-    private static final ThreadLocal<SplittableRandom> DROPOUT_RANDOM = ThreadLocal.withInitial(() -> new SplittableRandom(0));
+    /**
+     * This thread's dropout random numbers; {@link #seed} restarts them. It is SplittableRandom's stream
+     * (splitmix64: draw k is mix64(seed + k·gamma)) kept as its state, so that the C kernels can draw the
+     * same numbers ({@link FusedKernels#dropoutMask}).
+     */
+    private static final ThreadLocal<MaskStream> DROPOUT_RANDOM = ThreadLocal.withInitial(() -> new MaskStream(0));
+
+    /** java.util.SplittableRandom(seed)'s numbers, with the state in view. */
+    static final class MaskStream {
+        static final long GAMMA = 0x9e3779b97f4a7c15L; // SplittableRandom's golden gamma
+        long seed;
+
+        MaskStream(long seed) {
+            this.seed = seed;
+        }
+
+        long nextLong() {
+            long z = seed += GAMMA;
+            z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+            z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+            return z ^ (z >>> 31);
+        }
+    }
 
     /**
      * Seeds PyTorch's generator and this thread's dropout masks: everything random in a training step is
@@ -54,7 +75,7 @@ public final class Functional {
      */
     public static void seed(long seed) {
         Engine.getInstance().setRandomSeed((int) seed);
-        DROPOUT_RANDOM.set(new SplittableRandom(seed));
+        DROPOUT_RANDOM.set(new MaskStream(seed));
     }
 
     /**
@@ -99,8 +120,22 @@ public final class Functional {
         return mask;
     }
 
+    /** {@link #fillMask(java.nio.ByteBuffer, double, SplittableRandom)}'s bytes from this thread's stream, in C where it compiled. */
+    static void fillMask(java.nio.ByteBuffer out, double p, MaskStream random) {
+        if (FusedKernels.available()) {
+            int drop = (int) Math.ceil(p * (1 << 24));
+            random.seed += FusedKernels.dropoutMask(out, random.seed, MaskStream.GAMMA, drop) * MaskStream.GAMMA;
+            return;
+        }
+        fillMask(out, p, random::nextLong);
+    }
+
     /** Each byte 1 with probability 1 - p, else 0: two 24-bit uniform draws per random long. */
     static void fillMask(java.nio.ByteBuffer out, double p, SplittableRandom random) {
+        fillMask(out, p, random::nextLong);
+    }
+
+    private static void fillMask(java.nio.ByteBuffer out, double p, java.util.function.LongSupplier random) {
         int n = out.capacity();
         int drop = (int) Math.ceil(p * (1 << 24)); // u = r / 2^24 < p  <=>  r < drop
         // Bytes are made in a heap chunk without branches and copied in bulk: twice as fast as a put per
@@ -111,7 +146,7 @@ public final class Functional {
         while (i + 1 < n) {
             int len = Math.min(chunk.length, (n - i) & ~1);
             for (int j = 0; j < len; j += 2) {
-                long bits = random.nextLong();
+                long bits = random.getAsLong();
                 chunk[j] = (byte) ((((int) (bits & 0xFFFFFF) - drop) >>> 31) ^ 1);
                 chunk[j + 1] = (byte) ((((int) ((bits >>> 24) & 0xFFFFFF) - drop) >>> 31) ^ 1);
             }
@@ -119,7 +154,7 @@ public final class Functional {
             i += len;
         }
         if (i < n) {
-            out.put(i, (int) (random.nextLong() & 0xFFFFFF) < drop ? (byte) 0 : (byte) 1);
+            out.put(i, (int) (random.getAsLong() & 0xFFFFFF) < drop ? (byte) 0 : (byte) 1);
         }
     }
 

@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -175,11 +176,13 @@ public final class FusedKernels {
                 return "the JNI headers are missing (" + include.resolve("jni.h") + ", " + include.resolve("linux/jni_md.h")
                         + "): this Java runtime is not a full JDK. Run on a JDK (e.g. apt-get install openjdk-17-jdk-headless)";
             }
-            String key = key(source, version, cpuFlags(), System.getProperty("java.version"), String.join(" ", FLAGS));
+            Path openmp = libtorchOpenMp();
+            String key = key(source, version, cpuFlags(), System.getProperty("java.version"), String.join(" ", FLAGS),
+                    String.valueOf(openmp));
             Path dir = cacheRoot.resolve("native").resolve(key);
             Path library = dir.resolve(LIBRARY);
             if (!Files.isRegularFile(library)) {
-                String failed = compile(source, include, dir, library);
+                String failed = compile(source, include, dir, library, openmp);
                 if (failed != null) {
                     return failed;
                 }
@@ -189,6 +192,7 @@ public final class FusedKernels {
             } catch (UnsatisfiedLinkError e) {
                 return "loading " + library + " failed: " + e.getMessage() + ". Delete " + dir + " to rebuild it";
             }
+            OPENMP = openmp != null;
             return null;
         }
 
@@ -197,7 +201,8 @@ public final class FusedKernels {
          * reader never sees a partial library, and two JVMs compiling at once both succeed (the second rename
          * replaces the first's identical file). The compiler's output goes to build.log beside it.
          */
-        private String compile(byte[] source, Path include, Path dir, Path library) throws IOException, InterruptedException {
+        private String compile(byte[] source, Path include, Path dir, Path library, Path openmp)
+                throws IOException, InterruptedException {
             Files.createDirectories(dir);
             String tag = Long.toUnsignedString(new SecureRandom().nextLong(), 36);
             Path src = dir.resolve("." + tag + "." + SOURCE);
@@ -208,15 +213,35 @@ public final class FusedKernels {
                 Files.write(src, source);
                 List<String> command = new ArrayList<>();
                 command.add(compiler);
-                command.addAll(FLAGS);
-                command.addAll(List.of("-I", include.toString(), "-I", include.resolve("linux").toString(), "-o", out.toString(),
-                        src.toString()));
+                List<String> link = null;
+                Path object = dir.resolve("." + tag + ".o");
+                if (openmp == null) {
+                    command.addAll(FLAGS);
+                    command.addAll(List.of("-I", include.toString(), "-I", include.resolve("linux").toString(), "-o",
+                            out.toString(), src.toString()));
+                } else {
+                    // Compiled with OpenMP, linked to libtorch's runtime (not the system's libgomp): one thread pool.
+                    command.addAll(FLAGS.stream().filter(f -> !f.equals("-shared") && !f.equals("-fopenmp-simd")).toList());
+                    command.addAll(List.of("-fopenmp", "-I", include.toString(), "-I", include.resolve("linux").toString(),
+                            "-c", "-o", object.toString(), src.toString()));
+                    link = List.of(compiler, "-shared", "-o", out.toString(), object.toString(), openmp.toString(),
+                            "-Wl,-rpath," + openmp.getParent());
+                }
                 long start = System.nanoTime();
                 Run r;
                 try {
                     r = run(command, log, 300);
+                    if (r.exit == 0 && link != null) {
+                        Path linkLog = dir.resolve("." + tag + ".link.log");
+                        r = run(link, linkLog, 120);
+                        Files.write(log, Files.readAllBytes(linkLog), java.nio.file.StandardOpenOption.APPEND);
+                        Files.deleteIfExists(linkLog);
+                        command = link;
+                    }
                 } catch (IOException e) {
                     return "could not run the C compiler '" + compiler + "': " + e.getMessage();
+                } finally {
+                    Files.deleteIfExists(object);
                 }
                 move(log, buildLog);
                 if (r.exit != 0) {
@@ -261,6 +286,34 @@ public final class FusedKernels {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
         }
+    }
+
+    /**
+     * The OpenMP runtime libtorch loaded into this process (its own libgomp), read from /proc/self/maps once
+     * the engine is up; null when there is none to be found. The kernels link to it, so their parallel
+     * regions run on the threads that run libtorch's operators. A second runtime (the system's libgomp, or a
+     * Java thread pool) would keep its own threads, and libtorch's spin-waiting threads would hold the cores
+     * those need: measured, the kernels then ran no faster on two threads than on one.
+     */
+    static Path libtorchOpenMp() {
+        try {
+            ai.djl.engine.Engine.getEngine("PyTorch"); // loads libtorch, and with it its OpenMP runtime
+            for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+                int slash = line.indexOf('/');
+                if (slash < 0) {
+                    continue;
+                }
+                Path lib = Path.of(line.substring(slash).strip());
+                String name = lib.getFileName().toString();
+                if ((name.startsWith("libgomp") || name.startsWith("libiomp")) && name.contains(".so") && Files.isRegularFile(lib)
+                        && lib.toString().contains("pytorch")) {
+                    return name.startsWith("libgomp") ? lib : null;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("no OpenMP runtime of libtorch found: {}", e.toString());
+        }
+        return null;
     }
 
     /** The {@code flags} line of /proc/cpuinfo (what -march=native compiles for), or "" where there is none. */
@@ -467,7 +520,87 @@ public final class FusedKernels {
         parallel(rows, tk, 1, (r0, r1) -> softmaxBackward(db, pb, mb, keepScale, scale, dsb, tk, (int) r0, (int) r1));
     }
 
+    // ---- AdamW and dropout masks ---------------------------------------------------------------------------
+
+    /**
+     * AdamW's update of elements [from, to) of one parameter, on the calling thread (train.CpuUpdate splits
+     * the work): {@code g' = g clip; m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
+     * w = w decay - stepSize m / (sqrt(v) + epsHat)}, in the order and float arithmetic of CpuUpdate's Java
+     * loop, so the result is the same bit for bit, vectorised. All four buffers direct.
+     */
+    public static void adamwRange(FloatBuffer w, FloatBuffer g, FloatBuffer m, FloatBuffer v, long from, long to, float b1,
+            float b2, float clip, float decay, float stepSize, float epsHat) {
+        requireAvailable();
+        if (!w.isDirect() || !g.isDirect() || !m.isDirect() || !v.isDirect()) {
+            throw new IllegalArgumentException("adamwRange: every buffer must be direct (a view of native memory)");
+        }
+        long n = Math.min(Math.min(w.capacity(), g.capacity()), Math.min(m.capacity(), v.capacity()));
+        if (from < 0 || to > n || from > to) {
+            throw new IllegalArgumentException("adamwRange: range [" + from + ", " + to + ") outside the " + n + " elements");
+        }
+        adamw(w, g, m, v, from, to, b1, b2, clip, decay, stepSize, epsHat);
+    }
+
+    /**
+     * Fills {@code out} (direct) with a dropout keep mask exactly as {@link Functional#fillMask} fills it from
+     * {@code new SplittableRandom(seed)} (SplittableRandom's stream with the given gamma): byte pair k from
+     * draw k + 1, each byte 1 when its 24-bit number is at least {@code drop}. Returns the number of draws
+     * used, by which the caller advances its stream ({@code seed + draws * gamma}).
+     */
+    public static long dropoutMask(ByteBuffer out, long seed, long gamma, int drop) {
+        requireAvailable();
+        if (!out.isDirect()) {
+            throw new IllegalArgumentException("dropoutMask: the mask buffer must be direct (a view of native memory)");
+        }
+        long n = out.capacity();
+        long draws = (n + 1) / 2;
+        parallel(draws, 2, 1, (k0, k1) -> dropoutMask(out, n, seed, gamma, drop, k0, k1));
+        return draws;
+    }
+
+    /**
+     * AdamW over {@code count} rows of an embedding table of width {@code h} whose moments are kept row by
+     * row, on the calling thread, in the arithmetic of {@link #adamwRange}: row k's weights start at
+     * {@code wRows[k] * h}; its gradient at {@code gAt[k]} in {@code g}, or zero when {@code gAt[k] < 0};
+     * its moments at {@code mAt[k]} in m and v, or, when {@code mAt[k] < 0}, it has none (it never had a
+     * gradient) and its update is {@code w decay - zeroTerm}.
+     */
+    public static void adamwTableRows(FloatBuffer w, float[] g, FloatBuffer m, FloatBuffer v, int[] wRows, int[] gAt, int[] mAt,
+            int count, int h, float b1, float b2, float clip, float decay, float stepSize, float epsHat, float zeroTerm) {
+        requireAvailable();
+        if (!w.isDirect() || m != null && !m.isDirect() || v != null && !v.isDirect()) {
+            throw new IllegalArgumentException("adamwTableRows: the weight and moment buffers must be direct");
+        }
+        if (count > wRows.length || count > gAt.length || count > mAt.length) {
+            throw new IllegalArgumentException("adamwTableRows: " + count + " rows but shorter index arrays");
+        }
+        adamwRows(w, g, m, v, wRows, gAt, mAt, count, h, b1, b2, clip, decay, stepSize, epsHat, zeroTerm);
+    }
+
+    /** out (C) = the sum over rows of x (N, C): a linear layer's bias gradient from its output gradient. */
+    public static void columnSums(NDArray x, NDArray out) {
+        String op = "columnSums";
+        requireAvailable();
+        Shape shape = rowShape(op, "x", x);
+        int c = (int) shape.tail();
+        long n = shape.size() / c;
+        ByteBuffer xb = floats(op, "x", x, shape);
+        ByteBuffer ob = floats(op, "out", out, new Shape(c));
+        parallel(c, n, 16, (c0, c1) -> columnSums(xb, ob, n, c, c0, c1));
+    }
+
     // ---- natives (fused_kernels.c) ------------------------------------------------------------------------
+
+    private static native void adamwRows(FloatBuffer w, float[] g, FloatBuffer m, FloatBuffer v, int[] wRows, int[] gAt,
+            int[] mAt, int count, int h, float b1, float b2, float clip, float decay, float stepSize, float epsHat,
+            float zeroTerm);
+
+    private static native void columnSums(ByteBuffer x, ByteBuffer out, long n, int c, long c0, long c1);
+
+    private static native void adamw(FloatBuffer w, FloatBuffer g, FloatBuffer m, FloatBuffer v, long i0, long i1, float b1,
+            float b2, float clip, float decay, float stepSize, float epsHat);
+
+    private static native void dropoutMask(ByteBuffer out, long n, long seed, long gamma, int drop, long k0, long k1);
 
     private static native void layerNormForward(ByteBuffer y, ByteBuffer mask, float keepScale, ByteBuffer residual,
             ByteBuffer gamma, ByteBuffer beta, float eps, ByteBuffer sum, ByteBuffer mean, ByteBuffer rstd, ByteBuffer out, int h,
@@ -604,6 +737,22 @@ public final class FusedKernels {
      * of {@code align}; the calling thread runs the first range. Small inputs stay on the calling thread.
      */
     private static void parallel(long units, long elementsPerUnit, int align, RangeTask task) {
+        if (OPENMP) { // the C side splits the range over libtorch's OpenMP threads
+            task.run(0, units);
+            return;
+        }
+        javaThreads(units, elementsPerUnit, align, task);
+    }
+
+    /** Whether the loaded kernels split their work themselves, on libtorch's OpenMP threads. */
+    private static volatile boolean OPENMP;
+
+    /** Whether the kernels run their own threads (libtorch's OpenMP ones); callers then call them from one thread. */
+    public static boolean threaded() {
+        return available() && OPENMP;
+    }
+
+    private static void javaThreads(long units, long elementsPerUnit, int align, RangeTask task) {
         long blocks = (units + align - 1) / align;
         int workers = (int) Math.max(1, Math.min(Math.min(workers(), blocks), units * elementsPerUnit / MIN_ELEMENTS_PER_WORKER));
         if (workers == 1) {

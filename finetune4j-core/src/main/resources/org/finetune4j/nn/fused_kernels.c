@@ -19,8 +19,51 @@
 #include <stdint.h>
 #include <string.h>
 
-#define F32(b) ((float *) (*env)->GetDirectBufferAddress(env, (b)))
-#define U8(b) ((b) == NULL ? NULL : (const uint8_t *) (*env)->GetDirectBufferAddress(env, (b)))
+/*
+ * Each JNI entry resolves its buffers' addresses on the calling thread, then runs the kernel's range function
+ * over its rows (or elements) split across libtorch's own OpenMP threads (PARALLEL): the library is linked to the
+ * OpenMP runtime libtorch loaded, so the kernels use the threads that run libtorch's operators, warm, instead of
+ * competing with them for the cores. The range functions take plain pointers; F32 and U8 name their casts.
+ */
+#define F32(b) ((float *) (b))
+#define U8(b) ((const uint8_t *) (b))
+#define ADDR(b) ((b) == NULL ? NULL : (*env)->GetDirectBufferAddress(env, (b)))
+
+#ifdef _OPENMP
+#include <omp.h>
+#define THREAD_ID omp_get_thread_num()
+#define THREADS omp_get_num_threads()
+#else
+#define THREAD_ID 0
+#define THREADS 1
+#endif
+
+/* Below this much work (elements touched, about) a second thread costs more than it saves. */
+#define MIN_PARALLEL_WORK 32768.0
+
+/*
+ * Runs the statement after the arguments on [lo, hi) sub-ranges of [from, to), one per thread, each boundary a
+ * multiple of align from `from`; one thread when (to - from) * work is small. Which thread gets which range
+ * never changes a result: every kernel's output for an element depends only on its own row.
+ */
+#define PARALLEL(lo, hi, from, to, align, work, ...)                                              \
+    do {                                                                                          \
+        const long from_ = (long) (from), to_ = (long) (to), align_ = (long) (align);             \
+        const int par_ = (double) (to_ - from_) * (double) (work) >= 2 * MIN_PARALLEL_WORK;       \
+        (void) par_;                                                                              \
+        _Pragma("omp parallel if (par_)")                                                         \
+        {                                                                                         \
+            const long blocks_ = (to_ - from_ + align_ - 1) / align_;                             \
+            const int t_ = THREAD_ID, n_ = THREADS;                                               \
+            long lo = from_ + blocks_ * t_ / n_ * align_;                                         \
+            long hi = t_ == n_ - 1 ? to_ : from_ + blocks_ * (t_ + 1) / n_ * align_;              \
+            if (lo > to_) lo = to_;                                                               \
+            if (hi > to_) hi = to_;                                                               \
+            if (lo < hi) {                                                                        \
+                __VA_ARGS__;                                                                      \
+            }                                                                                     \
+        }                                                                                         \
+    } while (0)
 
 /* ---- exp, erf ---------------------------------------------------------------------------------------- */
 
@@ -156,10 +199,7 @@ static inline float lanes_max(const float *a) {
 
 /* ---- LayerNorm over (dropout(y) + residual) ------------------------------------------------------------ */
 
-JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_layerNormForward(JNIEnv *env, jclass cls, jobject yb,
-        jobject maskb, jfloat keep, jobject resb, jobject gammab, jobject betab, jfloat eps, jobject sumb,
-        jobject meanb, jobject rstdb, jobject outb, jint h, jint r0, jint r1) {
-    (void) cls;
+static void layerNormForward_range(void *yb, void *maskb, jfloat keep, void *resb, void *gammab, void *betab, jfloat eps, void *sumb, void *meanb, void *rstdb, void *outb, jint h, jint r0, jint r1) {
     const float *y = F32(yb);
     const uint8_t *mask = U8(maskb);
     const float *res = F32(resb);
@@ -202,6 +242,21 @@ JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_layerNormForward(JNIE
     }
 }
 
+JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_layerNormForward(JNIEnv *env, jclass cls, jobject yb,
+        jobject maskb, jfloat keep, jobject resb, jobject gammab, jobject betab, jfloat eps, jobject sumb,
+        jobject meanb, jobject rstdb, jobject outb, jint h, jint r0, jint r1) {
+    void *yb_ = ADDR(yb);
+    void *maskb_ = ADDR(maskb);
+    void *resb_ = ADDR(resb);
+    void *gammab_ = ADDR(gammab);
+    void *betab_ = ADDR(betab);
+    void *sumb_ = ADDR(sumb);
+    void *meanb_ = ADDR(meanb);
+    void *rstdb_ = ADDR(rstdb);
+    void *outb_ = ADDR(outb);
+    PARALLEL(lo_, hi_, r0, r1, 1, h, layerNormForward_range(yb_, maskb_, keep, resb_, gammab_, betab_, eps, sumb_, meanb_, rstdb_, outb_, h, lo_, hi_));
+}
+
 /*
  * One row of layerNormBackward. The flags are constants at each call, so every combination gets its own
  * loops without a test inside (and without a load through a NULL pointer in a vectorised loop).
@@ -242,10 +297,7 @@ static inline __attribute__((always_inline)) void layer_norm_backward_row(const 
  * depend on how rows
  * are split across threads, so layerNormCombine's fixed-order sum gives the same bits for any split.
  */
-JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_layerNormBackward(JNIEnv *env, jclass cls, jobject doutb,
-        jobject extrab, jobject sumb, jobject meanb, jobject rstdb, jobject gammab, jobject maskb, jfloat keep,
-        jobject dsumb, jobject dyb, jobject partb, jint h, jint block, jint r0, jint r1) {
-    (void) cls;
+static void layerNormBackward_range(void *doutb, void *extrab, void *sumb, void *meanb, void *rstdb, void *gammab, void *maskb, jfloat keep, void *dsumb, void *dyb, void *partb, jint h, jint block, jint r0, jint r1) {
     const float *dout = F32(doutb);
     const float *extra = extrab == NULL ? NULL : F32(extrab);
     const float *sum = F32(sumb);
@@ -255,7 +307,7 @@ JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_layerNormBackward(JNI
     const uint8_t *mask = U8(maskb);
     float *dsum = F32(dsumb);
     float *dy = dyb == NULL ? NULL : F32(dyb);
-    double *part = (double *) (*env)->GetDirectBufferAddress(env, partb);
+    double *part = (double *) partb;
     for (ptrdiff_t b0 = r0; b0 < r1; b0 += block) {
         double *pg = part + (b0 / block) * 2 * (ptrdiff_t) h;
         double *pb = pg + h;
@@ -292,13 +344,28 @@ JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_layerNormBackward(JNI
     }
 }
 
+JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_layerNormBackward(JNIEnv *env, jclass cls, jobject doutb,
+        jobject extrab, jobject sumb, jobject meanb, jobject rstdb, jobject gammab, jobject maskb, jfloat keep,
+        jobject dsumb, jobject dyb, jobject partb, jint h, jint block, jint r0, jint r1) {
+    void *doutb_ = ADDR(doutb);
+    void *extrab_ = ADDR(extrab);
+    void *sumb_ = ADDR(sumb);
+    void *meanb_ = ADDR(meanb);
+    void *rstdb_ = ADDR(rstdb);
+    void *gammab_ = ADDR(gammab);
+    void *maskb_ = ADDR(maskb);
+    void *dsumb_ = ADDR(dsumb);
+    void *dyb_ = ADDR(dyb);
+    void *partb_ = ADDR(partb);
+    PARALLEL(lo_, hi_, r0, r1, block, h, layerNormBackward_range(doutb_, extrab_, sumb_, meanb_, rstdb_, gammab_, maskb_, keep, dsumb_, dyb_, partb_, h, block, lo_, hi_));
+}
+
 /* dGamma[j] = sum over the blocks, in order, of their dGamma slabs; dBeta likewise. */
 JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_layerNormCombine(JNIEnv *env, jclass cls, jobject partb,
         jint blocks, jint h, jobject dgammab, jobject dbetab) {
-    (void) cls;
-    const double *part = (const double *) (*env)->GetDirectBufferAddress(env, partb);
-    float *dgamma = F32(dgammab);
-    float *dbeta = F32(dbetab);
+    const double *part = (const double *) ADDR(partb);
+    float *dgamma = F32(ADDR(dgammab));
+    float *dbeta = F32(ADDR(dbetab));
     for (int j = 0; j < h; j++) {
         double sg = 0.0;
         double sb = 0.0;
@@ -317,9 +384,7 @@ JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_layerNormCombine(JNIE
  * Elements [i0, i1). Exact: 0.5 u (1 + erf(u / sqrt 2)). Tanh form: 0.5 u (1 + tanh(v)),
  * v = sqrt(2/pi) (u + 0.044715 u^3), computed as u / (1 + exp(-2v)) (1 + tanh v = 2 / (1 + exp(-2v))).
  */
-JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_geluForward(JNIEnv *env, jclass cls, jobject ub,
-        jobject outb, jboolean tanhApprox, jlong i0, jlong i1) {
-    (void) cls;
+static void geluForward_range(void *ub, void *outb, jboolean tanhApprox, jlong i0, jlong i1) {
     const float *u = F32(ub) + i0;
     float *out = F32(outb) + i0;
     int n = (int) (i1 - i0); /* a direct buffer holds fewer than 2^31 bytes */
@@ -339,14 +404,19 @@ JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_geluForward(JNIEnv *e
     }
 }
 
+JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_geluForward(JNIEnv *env, jclass cls, jobject ub,
+        jobject outb, jboolean tanhApprox, jlong i0, jlong i1) {
+    void *ub_ = ADDR(ub);
+    void *outb_ = ADDR(outb);
+    PARALLEL(lo_, hi_, i0, i1, 16, 8, geluForward_range(ub_, outb_, tanhApprox, lo_, hi_));
+}
+
 /*
  * dU = dOut gelu'(u). Exact: 0.5 (1 + erf(u / sqrt 2)) + u exp(-u^2/2) / sqrt(2 pi). Tanh form, with
  * s = 1 / (1 + e), e = exp(-2v): gelu = u s, gelu' = s + 2 u s (1 - s) v', 1 - s = e s,
  * v' = sqrt(2/pi) (1 + 3 0.044715 u^2).
  */
-JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_geluBackward(JNIEnv *env, jclass cls, jobject doutb,
-        jobject ub, jobject dub, jboolean tanhApprox, jlong i0, jlong i1) {
-    (void) cls;
+static void geluBackward_range(void *doutb, void *ub, void *dub, jboolean tanhApprox, jlong i0, jlong i1) {
     const float *dout = F32(doutb) + i0;
     const float *u = F32(ub) + i0;
     float *du = F32(dub) + i0;
@@ -373,6 +443,14 @@ JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_geluBackward(JNIEnv *
     }
 }
 
+JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_geluBackward(JNIEnv *env, jclass cls, jobject doutb,
+        jobject ub, jobject dub, jboolean tanhApprox, jlong i0, jlong i1) {
+    void *doutb_ = ADDR(doutb);
+    void *ub_ = ADDR(ub);
+    void *dub_ = ADDR(dub);
+    PARALLEL(lo_, hi_, i0, i1, 16, 8, geluBackward_range(doutb_, ub_, dub_, tanhApprox, lo_, hi_));
+}
+
 /* ---- Attention probabilities ---------------------------------------------------------------------------- */
 
 /*
@@ -381,10 +459,7 @@ JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_geluBackward(JNIEnv *
  * a row with no attended key gets 1/tk everywhere, as the additive -FLT_MAX mask gives (all its logits
  * round to -FLT_MAX). dropped = (probs dropMask) keep.
  */
-JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_softmaxForward(JNIEnv *env, jclass cls, jobject scoresb,
-        jfloat scale, jobject keymaskb, jobject dropmaskb, jfloat keep, jobject probsb, jobject droppedb,
-        jint rowsPerItem, jint tk, jint r0, jint r1) {
-    (void) cls;
+static void softmaxForward_range(void *scoresb, jfloat scale, void *keymaskb, void *dropmaskb, jfloat keep, void *probsb, void *droppedb, jint rowsPerItem, jint tk, jint r0, jint r1) {
     const float *scores = F32(scoresb);
     const uint8_t *keymask = U8(keymaskb);
     const uint8_t *dropmask = U8(dropmaskb);
@@ -453,13 +528,22 @@ JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_softmaxForward(JNIEnv
     }
 }
 
+JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_softmaxForward(JNIEnv *env, jclass cls, jobject scoresb,
+        jfloat scale, jobject keymaskb, jobject dropmaskb, jfloat keep, jobject probsb, jobject droppedb,
+        jint rowsPerItem, jint tk, jint r0, jint r1) {
+    void *scoresb_ = ADDR(scoresb);
+    void *keymaskb_ = ADDR(keymaskb);
+    void *dropmaskb_ = ADDR(dropmaskb);
+    void *probsb_ = ADDR(probsb);
+    void *droppedb_ = ADDR(droppedb);
+    PARALLEL(lo_, hi_, r0, r1, 1, tk, softmaxForward_range(scoresb_, scale, keymaskb_, dropmaskb_, keep, probsb_, droppedb_, rowsPerItem, tk, lo_, hi_));
+}
+
 /*
  * dP = (dDropped dropMask) keep (or dDropped), dScores = ((probs (dP - sum_j dP probs)) scale: softmax's
  * backward, then the scale's. dP is formed twice, so dScores may be dDropped or probs itself.
  */
-JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_softmaxBackward(JNIEnv *env, jclass cls, jobject ddb,
-        jobject probsb, jobject dropmaskb, jfloat keep, jfloat scale, jobject dsb, jint tk, jint r0, jint r1) {
-    (void) cls;
+static void softmaxBackward_range(void *ddb, void *probsb, void *dropmaskb, jfloat keep, jfloat scale, void *dsb, jint tk, jint r0, jint r1) {
     const float *dd = F32(ddb);
     const float *probs = F32(probsb);
     const uint8_t *dm = U8(dropmaskb);
@@ -484,4 +568,179 @@ JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_softmaxBackward(JNIEn
             }
         }
     }
+}
+
+JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_softmaxBackward(JNIEnv *env, jclass cls, jobject ddb,
+        jobject probsb, jobject dropmaskb, jfloat keep, jfloat scale, jobject dsb, jint tk, jint r0, jint r1) {
+    void *ddb_ = ADDR(ddb);
+    void *probsb_ = ADDR(probsb);
+    void *dropmaskb_ = ADDR(dropmaskb);
+    void *dsb_ = ADDR(dsb);
+    PARALLEL(lo_, hi_, r0, r1, 1, tk, softmaxBackward_range(ddb_, probsb_, dropmaskb_, keep, scale, dsb_, tk, lo_, hi_));
+}
+
+/* ---- AdamW --------------------------------------------------------------------------------------------- */
+
+/*
+ * torch.optim.AdamW's update of elements [i0, i1) of one parameter, in CpuUpdate's float arithmetic and order
+ * (FMA contraction off, so the result is Java's bit for bit):
+ *   g' = g clip; m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g' g'; w = w decay - stepSize m / (sqrt(v) + epsHat)
+ */
+__attribute__((optimize("fp-contract=off")))
+static void adamw_range(void *wb, void *gb, void *mb, void *vb, jlong i0, jlong i1, jfloat b1, jfloat b2, jfloat clip, jfloat decay, jfloat stepSize, jfloat epsHat) {
+    float *restrict w = F32(wb);
+    const float *restrict g = F32(gb);
+    float *restrict m = F32(mb);
+    float *restrict v = F32(vb);
+    const float c1 = 1 - b1, c2 = 1 - b2;
+#pragma omp simd
+    for (long i = i0; i < i1; i++) {
+        float gi = g[i] * clip;
+        float mi = b1 * m[i] + c1 * gi;
+        float vi = b2 * v[i] + c2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = w[i] * decay - stepSize * mi / (sqrtf(vi) + epsHat);
+    }
+}
+
+JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_adamw(JNIEnv *env, jclass cls, jobject wb, jobject gb, jobject mb,
+                                                                  jobject vb, jlong i0, jlong i1, jfloat b1, jfloat b2,
+                                                                  jfloat clip, jfloat decay, jfloat stepSize, jfloat epsHat) {
+    void *wb_ = ADDR(wb);
+    void *gb_ = ADDR(gb);
+    void *mb_ = ADDR(mb);
+    void *vb_ = ADDR(vb);
+    PARALLEL(lo_, hi_, i0, i1, 16, 2, adamw_range(wb_, gb_, mb_, vb_, lo_, hi_, b1, b2, clip, decay, stepSize, epsHat));
+}
+
+/* ---- dropout masks ------------------------------------------------------------------------------------- */
+
+static inline uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/*
+ * Bytes [2 k0, 2 k1) of a dropout keep mask (clipped to n), drawn as Functional.fillMask draws them from
+ * java.util.SplittableRandom(seed): draw k is mix64(seed + (k + 1) gamma); its low 24 bits decide byte 2k and
+ * the next 24 bits byte 2k + 1 (kept, 1, when the 24-bit number is at least drop). Every draw is independent,
+ * so any range can be filled on its own, and the bytes are Java's bit for bit.
+ */
+static void dropoutMask_range(void *outb, jlong n, jlong seed, jlong gamma, jint drop, jlong k0, jlong k1) {
+    uint8_t *out = (uint8_t *) outb;
+    const uint64_t s = (uint64_t) seed, gm = (uint64_t) gamma;
+    const int64_t pairs = n / 2;
+    const int64_t end = k1 < pairs ? k1 : pairs;
+#pragma omp simd
+    for (int64_t k = k0; k < end; k++) {
+        uint64_t bits = mix64(s + (uint64_t) (k + 1) * gm);
+        out[2 * k] = (uint8_t) ((int32_t) (bits & 0xFFFFFF) >= drop);
+        out[2 * k + 1] = (uint8_t) ((int32_t) ((bits >> 24) & 0xFFFFFF) >= drop);
+    }
+    if ((n & 1) && k0 <= pairs && pairs < k1) {
+        uint64_t bits = mix64(s + (uint64_t) (pairs + 1) * gm);
+        out[n - 1] = (uint8_t) ((int32_t) (bits & 0xFFFFFF) >= drop);
+    }
+}
+
+JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_dropoutMask(JNIEnv *env, jclass cls, jobject outb, jlong n,
+                                                                        jlong seed, jlong gamma, jint drop, jlong k0,
+                                                                        jlong k1) {
+    void *outb_ = ADDR(outb);
+    PARALLEL(lo_, hi_, k0, k1, 8, 4, dropoutMask_range(outb_, n, seed, gamma, drop, lo_, hi_));
+}
+
+/*
+ * AdamW over count rows of h weights of an embedding table whose moments are kept row by row (CpuUpdate's
+ * runRows, same arithmetic): row k has weights at wRows[k] * h; its gradient at gAt[k] in g (a Java float[]),
+ * or none (zero) when gAt[k] < 0; its moments at mAt[k] in m and v, or, when mAt[k] < 0, none at all: a row
+ * that has never had a gradient, for which the update is w = w decay - zeroTerm.
+ */
+__attribute__((optimize("fp-contract=off")))
+static void adamw_rows_range(float *w, const float *g, float *m, float *v, const jint *wRows, const jint *gAt,
+                             const jint *mAt, long k0, long k1, jint h, float b1, float b2, float clip, float decay,
+                             float stepSize, float epsHat, float zeroTerm) {
+    const float c1 = 1 - b1, c2 = 1 - b2;
+    for (long k = k0; k < k1; k++) {
+        float *restrict wr = w + (long) wRows[k] * h;
+        if (mAt[k] < 0) {
+#pragma omp simd
+            for (jint j = 0; j < h; j++) {
+                wr[j] = wr[j] * decay - zeroTerm;
+            }
+            continue;
+        }
+        float *restrict mr = m + mAt[k];
+        float *restrict vr = v + mAt[k];
+        const float *restrict gr = gAt[k] >= 0 && g != NULL ? g + gAt[k] : NULL;
+        if (gr == NULL) {
+#pragma omp simd
+            for (jint j = 0; j < h; j++) {
+                float gi = 0.0f * clip;
+                float mi = b1 * mr[j] + c1 * gi;
+                float vi = b2 * vr[j] + c2 * gi * gi;
+                mr[j] = mi;
+                vr[j] = vi;
+                wr[j] = wr[j] * decay - stepSize * mi / (sqrtf(vi) + epsHat);
+            }
+            continue;
+        }
+#pragma omp simd
+        for (jint j = 0; j < h; j++) {
+            float gi = gr[j] * clip;
+            float mi = b1 * mr[j] + c1 * gi;
+            float vi = b2 * vr[j] + c2 * gi * gi;
+            mr[j] = mi;
+            vr[j] = vi;
+            wr[j] = wr[j] * decay - stepSize * mi / (sqrtf(vi) + epsHat);
+        }
+    }
+}
+
+JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_adamwRows(JNIEnv *env, jclass cls, jobject wb, jfloatArray garr,
+                                                                      jobject mb, jobject vb, jintArray wRowsArr,
+                                                                      jintArray gAtArr, jintArray mAtArr, jint count, jint h,
+                                                                      jfloat b1, jfloat b2, jfloat clip, jfloat decay,
+                                                                      jfloat stepSize, jfloat epsHat, jfloat zeroTerm) {
+    float *w = F32(ADDR(wb));
+    float *m = F32(ADDR(mb));
+    float *v = F32(ADDR(vb));
+    jint *wRows = (*env)->GetIntArrayElements(env, wRowsArr, NULL);
+    jint *gAt = (*env)->GetIntArrayElements(env, gAtArr, NULL);
+    jint *mAt = (*env)->GetIntArrayElements(env, mAtArr, NULL);
+    /* Pinned while the threads read it; no JNI call happens until it is released. */
+    float *g = garr == NULL ? NULL : (float *) (*env)->GetPrimitiveArrayCritical(env, garr, NULL);
+    PARALLEL(lo_, hi_, 0, count, 1, 4 * h,
+             adamw_rows_range(w, g, m, v, wRows, gAt, mAt, lo_, hi_, h, b1, b2, clip, decay, stepSize, epsHat, zeroTerm));
+    if (g != NULL) {
+        (*env)->ReleasePrimitiveArrayCritical(env, garr, g, JNI_ABORT);
+    }
+    (*env)->ReleaseIntArrayElements(env, wRowsArr, wRows, JNI_ABORT);
+    (*env)->ReleaseIntArrayElements(env, gAtArr, gAt, JNI_ABORT);
+    (*env)->ReleaseIntArrayElements(env, mAtArr, mAt, JNI_ABORT);
+}
+
+/* Columns [c0, c1) of the column sums of an (n, c) row-major matrix, written to out: a bias's gradient. */
+static void columnSums_range(void *xb, void *outb, jlong n, jint c, jlong c0, jlong c1) {
+    const float *restrict x = F32(xb);
+    float *restrict out = F32(outb);
+    for (long j = c0; j < c1; j++) {
+        out[j] = 0.0f;
+    }
+    for (long r = 0; r < n; r++) {
+        const float *restrict row = x + r * c;
+#pragma omp simd
+        for (long j = c0; j < c1; j++) {
+            out[j] += row[j];
+        }
+    }
+}
+
+JNIEXPORT void JNICALL Java_org_finetune4j_nn_FusedKernels_columnSums(JNIEnv *env, jclass cls, jobject xb, jobject outb,
+                                                                       jlong n, jint c, jlong c0, jlong c1) {
+    void *xb_ = ADDR(xb);
+    void *outb_ = ADDR(outb);
+    PARALLEL(lo_, hi_, c0, c1, 16, n, columnSums_range(xb_, outb_, n, c, lo_, hi_));
 }

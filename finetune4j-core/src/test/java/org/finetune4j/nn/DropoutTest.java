@@ -119,6 +119,30 @@ class DropoutTest {
     }
 
     /**
+     * Training fills masks from the thread's {@link Functional.MaskStream}, in C where the kernels compiled:
+     * the bytes, and where the stream continues, must be those of SplittableRandom through the Java rule,
+     * for even and odd lengths, over several masks in a row.
+     */
+    @Test
+    void masksFromTheStreamEqualSplittableRandomsByteForByte() {
+        if ("true".equals(System.getenv("CI"))) {
+            assertTrue(FusedKernels.available(), FusedKernels.unavailableReason());
+        }
+        for (double p : new double[] {0.1, 0.5}) {
+            Functional.MaskStream stream = new Functional.MaskStream(99);
+            java.util.SplittableRandom reference = new java.util.SplittableRandom(99);
+            for (int n : new int[] {1, 2, 3, 8193, 221_184, 70_001}) {
+                java.nio.ByteBuffer ours = java.nio.ByteBuffer.allocateDirect(n);
+                java.nio.ByteBuffer want = java.nio.ByteBuffer.allocateDirect(n);
+                Functional.fillMask(ours, p, stream);
+                Functional.fillMask(want, p, reference);
+                assertEquals(want, ours, "mask of " + n + " bytes at p " + p);
+            }
+            assertEquals(reference.nextLong(), stream.nextLong(), "the stream goes on where SplittableRandom does");
+        }
+    }
+
+    /**
      * The masks are exactly those of the rule "byte k keeps iff its 24-bit draw is not below p·2²⁴, two
      * draws per random long, low bits first": a change to how they are made must not change a seed's masks.
      */
