@@ -17,6 +17,7 @@ import org.finetune4j.nn.LayerNorm;
 import org.finetune4j.nn.Linear;
 import org.finetune4j.nn.Param;
 import org.finetune4j.nn.Precision;
+import org.finetune4j.nn.ScriptedKernels;
 import org.finetune4j.nn.StepGradients;
 
 /**
@@ -28,8 +29,10 @@ import org.finetune4j.nn.StepGradients;
  * Autograd then records nothing for the layers: no graph nodes, no saved-tensor bookkeeping, no
  * gradient accumulation buffers.
  *
- * <p>BERT, RoBERTa and ELECTRA run their layers here while training, on the padded batch, in fp32 on the
- * CPU, when every layer trains in full (no LoRA adapter, no frozen layer) and the kernels compiled;
+ * <p>BERT, RoBERTa and ELECTRA run their layers here while training, on the padded batch, on the CPU, when
+ * every layer trains in full (no LoRA adapter, no frozen layer) and the kernels compiled; under
+ * {@link Precision#BF16} the linear layers' products (forward and both backward ones) run in bf16 with fp32
+ * accumulation, as the autograd layers' and torch.autocast's do, and everything else stays fp32;
  * everything else takes the autograd layers, which are also the oracle of FusedBertLayersTest. The
  * dropout masks are drawn in the order the autograd layers draw them, so both paths drop the same
  * elements. Shapes: B batch, T tokens, N = B·T rows, H hidden, nh heads, hs head size, I intermediate.
@@ -40,7 +43,7 @@ final class FusedBertLayers implements StepGradients.HandBackward {
     /** Whether this training batch can take the hand-written path (see the class comment). */
     static boolean applies(List<Bert.Layer> layers, NDArray x, TokenLayout layout, StepGradients gradients, boolean training) {
         return training && gradients != null && layout instanceof TokenLayout.Padded && !x.getDevice().isGpu()
-                && x.getDataType() == DataType.FLOAT32 && Precision.current() == Precision.FP32
+                && x.getDataType() == DataType.FLOAT32
                 && layers.stream().allMatch(FusedBertLayers::fusable) && FusedKernels.available();
     }
 
@@ -135,7 +138,7 @@ final class FusedBertLayers implements StepGradients.HandBackward {
         NDArray bQkv = NDArrays.concat(new NDList(att.query.bias.array(), att.key.bias.array(), att.value.bias.array()));
         wQkv.attach(scope);
         bQkv.attach(scope);
-        NDArray qkv = xs.getNDArrayInternal().linear(xs, wQkv, bQkv).singletonOrThrow() // (N, 3H)
+        NDArray qkv = product(xs, wQkv, bQkv) // (N, 3H)
                 .reshape(b, t, 3, nh, hs).transpose(2, 0, 3, 1, 4); // (3, B, nh, T, hs), a view
         qkv.attach(scope);
         // Each head's rows made contiguous once, (B·nh, T, hs): forward and backward then run batched
@@ -174,9 +177,39 @@ final class FusedBertLayers implements StepGradients.HandBackward {
 
     /** y = x W^T + b without autograd, into {@code scope}. */
     private static NDArray linear(Linear l, NDArray x, NDManager scope) {
-        NDArray y = x.getNDArrayInternal().linear(x, l.weight.array(), l.bias.array()).singletonOrThrow();
+        NDArray y = product(x, l.weight.array(), l.bias.array());
         y.attach(scope);
         return y;
+    }
+
+    /**
+     * x (N, in) W (out, in)^T + b (out), or with b null x W^T: in fp32, or under {@link Precision#BF16} with the
+     * product in bf16 (fp32 in and out, fp32 accumulation), as the autograd layers' {@link Linear} runs it.
+     */
+    private static NDArray product(NDArray x, NDArray w, NDArray b) {
+        if (Precision.current() == Precision.BF16) {
+            // recording is off here (grad mode false); "training" only keeps the result out of inference mode
+            return ScriptedKernels.get().linearBf16(x, w, b, true);
+        }
+        return x.getNDArrayInternal().linear(x, w, b).singletonOrThrow();
+    }
+
+    /** dy (N, out) W (out, in) -> (N, in), in the precision of {@link #product}: an input's gradient. */
+    private static NDArray productNn(NDArray dy, NDArray w) {
+        if (Precision.current() == Precision.BF16) {
+            NDArray wt = w.transpose(); // (in, out), a view
+            wt.attach(dy.getManager()); // not under the weight's long-lived manager
+            return ScriptedKernels.get().linearBf16(dy, wt, null, true);
+        }
+        return dy.matMul(w);
+    }
+
+    /** a (N, p)^T b (N, q) -> (p, q), in the precision of {@link #product}: a weight's gradient. */
+    private static NDArray productTn(NDArray a, NDArray b) {
+        if (Precision.current() == Precision.BF16) {
+            return ScriptedKernels.get().matmulTnBf16(a, b);
+        }
+        return a.transpose().matMul(b);
     }
 
     /** The buffers of a dropout + residual + LayerNorm whose input is y (N, H); its dropout mask drawn now. */
@@ -264,7 +297,7 @@ final class FusedBertLayers implements StepGradients.HandBackward {
         // query, key and value backwards as one product, as forward ran them
         NDArray dQkv = NDArrays.stack(new NDList(tokens(dQ, b, nh), tokens(dK, b, nh), tokens(dV, b, nh)), 2)
                 .reshape(n, 3 * hidden); // (N, 3H), [dq | dk | dv] per token
-        NDList dW = dQkv.transpose().matMul(s.x).split(3, 0); // 3 x (H, H)
+        NDList dW = productTn(dQkv, s.x).split(3, 0); // 3 x (H, H)
         NDArray dBias = m.create(new Shape(3 * hidden), DataType.FLOAT32); // (3H)
         FusedKernels.columnSums(dQkv, dBias);
         NDList dB = dBias.split(3, 0); // 3 x (H)
@@ -273,7 +306,7 @@ final class FusedBertLayers implements StepGradients.HandBackward {
             accumulate(qkv.get(j).weight, dW.get(j));
             accumulate(qkv.get(j).bias, dB.get(j));
         }
-        return dSum1.addi(dQkv.matMul(s.wQkv)); // (N, H): the residual's share plus the attention's
+        return dSum1.addi(productNn(dQkv, s.wQkv)); // (N, H): the residual's share plus the attention's
     }
 
     /** (B·nh, T, hs) -> a (B, T, nh, hs) view, token-major. */
@@ -297,11 +330,11 @@ final class FusedBertLayers implements StepGradients.HandBackward {
      * dy (N, out), x (N, in) -> dx (N, in).
      */
     private static NDArray linearBackward(Linear l, NDArray dy, NDArray x) {
-        accumulate(l.weight, dy.transpose().matMul(x)); // (out, in)
+        accumulate(l.weight, productTn(dy, x)); // (out, in)
         NDArray db = dy.getManager().create(new Shape(dy.getShape().get(1)), DataType.FLOAT32); // (out)
         FusedKernels.columnSums(dy, db);
         accumulate(l.bias, db);
-        return dy.matMul(l.weight.array()); // (N, in)
+        return productNn(dy, l.weight.array()); // (N, in)
     }
 
     private static void accumulate(Param p, NDArray g) {

@@ -89,7 +89,10 @@ public final class ScriptedKernels {
                 "    y = torch.linear(self.rows(x), torch.to(w, " + bf16 + "), torch.to(b, " + bf16 + "))",
                 "    return self.unrows(y, x)",
                 "  def linear_bf16_nobias(self: __torch__.Kernels, x: Tensor, w: Tensor) -> Tensor:",
-                "    return self.unrows(torch.linear(self.rows(x), torch.to(w, " + bf16 + ")), x)"));
+                "    return self.unrows(torch.linear(self.rows(x), torch.to(w, " + bf16 + ")), x)",
+                // a (n, p)^T b (n, q) -> (p, q): a weight's gradient; n (the tokens) padded with zero rows, which add nothing
+                "  def matmul_tn_bf16(self: __torch__.Kernels, a: Tensor, b: Tensor) -> Tensor:",
+                "    return torch.to(torch.matmul(torch.t(self.rows(a)), self.rows(b)), " + FLOAT32 + ")"));
         // y = act(x W1^T + b1) W2^T + b2, the inner activations h kept in bf16
         for (Map.Entry<String, String> a : new java.util.TreeMap<>(FFN_ACTIVATIONS).entrySet()) {
             s.addAll(List.of(
@@ -147,6 +150,16 @@ public final class ScriptedKernels {
      */
     public NDArray linearBf16(NDArray x, NDArray weight, NDArray bias, boolean training) {
         return bias == null ? call("linear_bf16_nobias", training, x, weight) : call("linear_bf16", training, x, weight, bias);
+    }
+
+    /**
+     * a (n, p)^T b (n, q) -> (p, q), fp32 in and out, the product in bf16 with fp32 accumulation: a linear
+     * layer's weight gradient dy^T x in the hand-written backward (models.FusedBertLayers), which calls it with
+     * autograd's recording off. (Not in inference mode: its result is accumulated in place later, which
+     * PyTorch refuses for an inference-mode tensor.)
+     */
+    public NDArray matmulTnBf16(NDArray a, NDArray b) {
+        return call("matmul_tn_bf16", true, a, b);
     }
 
     /** Whether {@link #feedForwardBf16} has a kernel for this activation. */
