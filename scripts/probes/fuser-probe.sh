@@ -3,7 +3,7 @@
 # of BERT-layer pieces (FuserProbe.java) as plain DJL ops and as TorchScript methods under each fuser setting
 # (fuser_switches.c), at 1 and 2 intra-op threads, and reports whether fusion groups formed.
 #
-#   scripts/probes/fuser-probe.sh [OUT_DIR]       # default runs/fuser-probe-<commit>; ~10 min on 2 cores
+#   scripts/probes/fuser-probe.sh [OUT_DIR]       # default runs/fuser-probe-<commit>; ~15 min on 2 cores
 #
 # Settings (FUSER_PROBE_SWITCHES, see fuser_switches.c):
 #   off             libtorch's defaults: the TensorExpr fuser is on but may not fuse on CPU
