@@ -90,6 +90,10 @@ public final class FusedKernels {
     private static synchronized Loader loader() {
         if (defaultLoader == null) {
             defaultLoader = new Loader("cc", cacheRoot());
+            if (!defaultLoader.available()) {
+                LOG.warn("the fused CPU kernels are not available, so training runs the autograd layers and Java loops"
+                        + " (the same results, about a fifth slower): {}", defaultLoader.unavailableReason());
+            }
         }
         return defaultLoader;
     }
