@@ -119,6 +119,8 @@ public final class BenchWorker {
         String preload = System.getenv().getOrDefault("LD_PRELOAD", "");
         e.put("mkl_cpu_dispatch", preload.contains("finetune4j-mkl-cpu-dispatch") ? "preloaded" : "vendor default");
         e.put("engine", engine.getEngineName() + " " + engine.getVersion());
+        // Whether full fine-tuning runs its layers' hand-written backward on the fused C kernels, or why not.
+        e.put("fused_kernels", org.finetune4j.nn.FusedKernels.available() ? "loaded" : org.finetune4j.nn.FusedKernels.unavailableReason());
         e.put("precision", Precision.current().label());
         e.put("intra_op_threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
         e.put("inter_op_threads", ai.djl.pytorch.jni.JniUtils.getNumInteropThreads());

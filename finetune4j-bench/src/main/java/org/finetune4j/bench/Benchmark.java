@@ -154,13 +154,14 @@ public final class Benchmark {
                     + " untimed ones, seed %d.%n%n", spec.model(), spec.data().train(), spec.batchSize(), spec.maxLength(),
                     spec.steps(), spec.untimedSteps(), spec.seed()));
             sb.append(String.format(Locale.ROOT, "Machine: %s (%s), device %s, %s intra-op threads (%s inter-op), %s available"
-                    + " processors; %s; oneMKL CPU dispatch: %s. fp32 matmul peak (%d×%d sgemm through DJL): **%.1f GFLOP/s**"
+                    + " processors; %s; oneMKL CPU dispatch: %s; fused training kernels: %s. fp32 matmul peak (%d×%d sgemm through DJL): **%.1f GFLOP/s**"
                     + " (best), %s GFLOP/s"
                     + " (median).%n%n", environment.get("cpu"), environment.get("cpu_features") instanceof List<?> f && !f.isEmpty()
                             ? String.join(", ", f.stream().map(Object::toString).toList()) : "no SIMD flags read",
                     environment.get("device"), environment.get("intra_op_threads"),
                     environment.get("inter_op_threads"), environment.get("available_processors"), environment.get("engine"),
-                    environment.get("mkl_cpu_dispatch"), spec.matrixSize(), spec.matrixSize(), peakGflops(),
+                    environment.get("mkl_cpu_dispatch"), environment.getOrDefault("fused_kernels", "?"), spec.matrixSize(),
+                    spec.matrixSize(), peakGflops(),
                     get("peak") == null ? "?" : fmt(num(get("peak").result().get("median_gflops")), 1)));
             sb.append("## Training\n\n");
             sb.append("| strategy | trainable params | samples/s | real tokens/s | padded tokens/s | padding | forward ms/step"
@@ -317,7 +318,7 @@ public final class Benchmark {
 
     private static Map<String, Object> envOf(Map<String, Object> peak) {
         Map<String, Object> e = new LinkedHashMap<>();
-        for (String k : List.of("device", "cpu", "cpu_features", "mkl_cpu_dispatch", "engine", "intra_op_threads",
+        for (String k : List.of("device", "cpu", "cpu_features", "mkl_cpu_dispatch", "fused_kernels", "engine", "intra_op_threads",
                 "inter_op_threads", "available_processors")) {
             e.put(k, peak.get(k));
         }

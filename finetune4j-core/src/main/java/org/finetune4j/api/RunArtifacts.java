@@ -80,8 +80,10 @@ final class RunArtifacts {
         if (facts != null) {
             rc.put("results", facts); // null at the start of a run: the file then says what the run is
         }
+        // Whether full fine-tuning could run its layers' hand-written backward on the fused C kernels, or why not.
+        String fused = org.finetune4j.nn.FusedKernels.available() ? "loaded" : org.finetune4j.nn.FusedKernels.unavailableReason();
         rc.put("environment", Map.of("java", System.getProperty("java.version"), "os", System.getProperty("os.name") + " "
-                + System.getProperty("os.arch"), "cpus", Runtime.getRuntime().availableProcessors()));
+                + System.getProperty("os.arch"), "cpus", Runtime.getRuntime().availableProcessors(), "fused_kernels", fused));
         return rc;
     }
 
