@@ -92,7 +92,7 @@ public final class FusedKernels {
             defaultLoader = new Loader("cc", cacheRoot());
             if (!defaultLoader.available()) {
                 LOG.warn("the fused CPU kernels are not available, so training runs the autograd layers and Java loops"
-                        + " (the same results, about a fifth slower): {}", defaultLoader.unavailableReason());
+                        + " (results agree to float rounding; full fine-tuning is slower): {}", defaultLoader.unavailableReason());
             }
         }
         return defaultLoader;
