@@ -15,7 +15,6 @@ import org.finetune4j.nn.Functional;
 import org.finetune4j.nn.FusedKernels;
 import org.finetune4j.nn.LayerNorm;
 import org.finetune4j.nn.Linear;
-import org.finetune4j.nn.Param;
 import org.finetune4j.nn.Precision;
 import org.finetune4j.nn.ScriptedKernels;
 import org.finetune4j.nn.StepGradients;
@@ -303,8 +302,8 @@ final class FusedBertLayers implements StepGradients.HandBackward {
         NDList dB = dBias.split(3, 0); // 3 x (H)
         List<Linear> qkv = List.of(att.query, att.key, att.value);
         for (int j = 0; j < 3; j++) {
-            accumulate(qkv.get(j).weight, dW.get(j));
-            accumulate(qkv.get(j).bias, dB.get(j));
+            qkv.get(j).weight.accumulateGradient(dW.get(j));
+            qkv.get(j).bias.accumulateGradient(dB.get(j));
         }
         return dSum1.addi(productNn(dQkv, s.wQkv)); // (N, H): the residual's share plus the attention's
     }
@@ -321,8 +320,8 @@ final class FusedBertLayers implements StepGradients.HandBackward {
         NDArray dBeta = m.create(new Shape(h), DataType.FLOAT32);
         FusedKernels.dropoutResidualLayerNormBackward(dOut, dOutExtra, s.sum, s.mean, s.rstd, ln.weight.array(), s.mask, s.keep,
                 dSum, s.mask == null ? null : dY, dGamma, dBeta);
-        accumulate(ln.weight, dGamma);
-        accumulate(ln.bias, dBeta);
+        ln.weight.accumulateGradient(dGamma);
+        ln.bias.accumulateGradient(dBeta);
     }
 
     /**
@@ -330,14 +329,11 @@ final class FusedBertLayers implements StepGradients.HandBackward {
      * dy (N, out), x (N, in) -> dx (N, in).
      */
     private static NDArray linearBackward(Linear l, NDArray dy, NDArray x) {
-        accumulate(l.weight, productTn(dy, x)); // (out, in)
+        l.weight.accumulateGradient(productTn(dy, x)); // (out, in)
         NDArray db = dy.getManager().create(new Shape(dy.getShape().get(1)), DataType.FLOAT32); // (out)
         FusedKernels.columnSums(dy, db);
-        accumulate(l.bias, db);
+        l.bias.accumulateGradient(db);
         return productNn(dy, l.weight.array()); // (N, in)
     }
 
-    private static void accumulate(Param p, NDArray g) {
-        p.accumulateGradient(g);
-    }
 }

@@ -23,10 +23,6 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -48,25 +44,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>All arrays are contiguous PyTorch CPU arrays, FLOAT32 unless said; masks are UINT8, 1 keep (or attend)
  * and 0 drop (or padding). "n" is the number of rows, the product of all dimensions but the last. Kernels
- * overwrite their outputs, never accumulate into them. Rows are split across
- * min(cores, PyTorch's intra-op threads) workers (the calling thread runs the first share); every result,
- * dGamma and dBeta included, is the same bit for bit for any number of workers.
+ * overwrite their outputs, never accumulate into them. The C side splits rows over libtorch's OpenMP threads
+ * ({@link #libtorchOpenMp}; on one thread where that runtime is not found); every result, dGamma and dBeta
+ * included, is the same bit for bit for any number of threads.
  */
 public final class FusedKernels {
     private static final Logger LOG = LoggerFactory.getLogger(FusedKernels.class);
 
-    /** The compiler flags; no -ffast-math (IEEE semantics stay), no -fopenmp (libtorch has its own runtime). */
+    /** The compiler flags without OpenMP; no -ffast-math (IEEE semantics stay). With libtorch's runtime found, -fopenmp is added and it is linked. */
     static final List<String> FLAGS = List.of("-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-fopenmp-simd");
     static final String SOURCE = "fused_kernels.c";
     static final String LIBRARY = "libfinetune4j-fused.so";
     /** Rows per dGamma/dBeta partial sum: the unit rows are dealt out in, so the sums do not depend on the split. */
     static final int LAYER_NORM_BLOCK = 32;
-    /**
-     * Below this many elements per worker a second worker costs more (waking it, joining it) than it saves:
-     * in FusedKernelsBenchmark an exact-GELU pass over 8K to 64K elements took the same time or longer with two
-     * workers than with one (9 us at 8K, 55-60 us at 64K), on a 2-core machine shared with other work.
-     */
-    static final long MIN_ELEMENTS_PER_WORKER = 1 << 15;
 
     private FusedKernels() {
     }
@@ -74,8 +64,6 @@ public final class FusedKernels {
     // ---- availability -------------------------------------------------------------------------------------
 
     private static Loader defaultLoader;
-    /** 0: the default worker count; tests set 1 or 2. */
-    private static volatile int workerOverride;
 
     /** Compiles (first time on this machine) and loads the kernels on the first call; false where that failed. */
     public static boolean available() {
@@ -102,14 +90,6 @@ public final class FusedKernels {
     static Path cacheRoot() {
         String dir = System.getenv("FINETUNE4J_CACHE_DIR");
         return dir != null && !dir.isBlank() ? Path.of(dir) : Path.of(System.getProperty("user.home"), ".cache", "finetune4j");
-    }
-
-    /** Package-private for tests: 0 restores the default (min(cores, PyTorch intra-op threads)). */
-    static void setWorkers(int workers) {
-        if (workers < 0) {
-            throw new IllegalArgumentException("workers must be >= 0, got " + workers);
-        }
-        workerOverride = workers;
     }
 
     private static void requireAvailable() {
@@ -196,7 +176,6 @@ public final class FusedKernels {
             } catch (UnsatisfiedLinkError e) {
                 return "loading " + library + " failed: " + e.getMessage() + ". Delete " + dir + " to rebuild it";
             }
-            OPENMP = openmp != null;
             return null;
         }
 
@@ -407,8 +386,8 @@ public final class FusedKernels {
         ByteBuffer meanb = floatsOfSize(op, "mean", mean, n);
         ByteBuffer rstdb = floatsOfSize(op, "rstd", rstd, n);
         ByteBuffer ob = floats(op, "out", out, shape);
-        parallel(n, h, 1, (r0, r1) -> layerNormForward(yb, mb, keepScale, rb, gb, bb, eps, sb, meanb, rstdb, ob, h, (int) r0,
-                (int) r1));
+        layerNormForward(yb, mb, keepScale, rb, gb, bb, eps, sb, meanb, rstdb, ob, h, 0,
+                (int) n);
     }
 
     /**
@@ -443,8 +422,8 @@ public final class FusedKernels {
         ByteBuffer dbb = floats(op, "dBeta", dBeta, new Shape(h));
         int blocks = (int) ((n + LAYER_NORM_BLOCK - 1) / LAYER_NORM_BLOCK);
         ByteBuffer part = partials((long) blocks * 2 * h * Double.BYTES);
-        parallel(n, h, LAYER_NORM_BLOCK, (r0, r1) -> layerNormBackward(db, eb, sb, meanb, rstdb, gb, mb, keepScale, dsb, dyb,
-                part, h, LAYER_NORM_BLOCK, (int) r0, (int) r1));
+        layerNormBackward(db, eb, sb, meanb, rstdb, gb, mb, keepScale, dsb, dyb,
+                part, h, LAYER_NORM_BLOCK, 0, (int) n);
         layerNormCombine(part, blocks, h, dgb, dbb);
     }
 
@@ -459,7 +438,7 @@ public final class FusedKernels {
         Shape shape = nonNull(op, "u", u).getShape();
         ByteBuffer ub = floats(op, "u", u, shape);
         ByteBuffer ob = floats(op, "out", out, shape);
-        parallel(shape.size(), 1, 16, (i0, i1) -> geluForward(ub, ob, tanhApprox, i0, i1));
+        geluForward(ub, ob, tanhApprox, 0, shape.size());
     }
 
     /** dU = dOut · gelu'(u), all of u's shape; dU may be dOut itself. */
@@ -470,7 +449,7 @@ public final class FusedKernels {
         ByteBuffer db = floats(op, "dOut", dOut, shape);
         ByteBuffer ub = floats(op, "u", u, shape);
         ByteBuffer dub = floats(op, "dU", dU, shape);
-        parallel(shape.size(), 1, 16, (i0, i1) -> geluBackward(db, ub, dub, tanhApprox, i0, i1));
+        geluBackward(db, ub, dub, tanhApprox, 0, shape.size());
     }
 
     /**
@@ -501,8 +480,8 @@ public final class FusedKernels {
         ByteBuffer dmb = dropMask == null ? null : bytes(op, "dropMask", dropMask, shape);
         ByteBuffer pb = floats(op, "probs", probs, shape);
         ByteBuffer drb = dropped == null ? null : floats(op, "dropped", dropped, shape);
-        parallel(rows, tk, 1, (r0, r1) -> softmaxForward(sb, scale, kb, dmb, keepScale, pb, drb, (int) rowsPerItem, tk, (int) r0,
-                (int) r1));
+        softmaxForward(sb, scale, kb, dmb, keepScale, pb, drb, (int) rowsPerItem, tk, 0,
+                (int) rows);
     }
 
     /**
@@ -521,7 +500,7 @@ public final class FusedKernels {
         ByteBuffer pb = floats(op, "probs", probs, shape);
         ByteBuffer mb = dropMask == null ? null : bytes(op, "dropMask", dropMask, shape);
         ByteBuffer dsb = floats(op, "dScores", dScores, shape);
-        parallel(rows, tk, 1, (r0, r1) -> softmaxBackward(db, pb, mb, keepScale, scale, dsb, tk, (int) r0, (int) r1));
+        softmaxBackward(db, pb, mb, keepScale, scale, dsb, tk, 0, (int) rows);
     }
 
     // ---- AdamW and dropout masks ---------------------------------------------------------------------------
@@ -558,7 +537,7 @@ public final class FusedKernels {
         }
         long n = out.capacity();
         long draws = (n + 1) / 2;
-        parallel(draws, 2, 1, (k0, k1) -> dropoutMask(out, n, seed, gamma, drop, k0, k1));
+        dropoutMask(out, n, seed, gamma, drop, 0, draws);
         return draws;
     }
 
@@ -590,7 +569,7 @@ public final class FusedKernels {
         long n = shape.size() / c;
         ByteBuffer xb = floats(op, "x", x, shape);
         ByteBuffer ob = floats(op, "out", out, new Shape(c));
-        parallel(c, n, 16, (c0, c1) -> columnSums(xb, ob, n, c, c0, c1));
+        columnSums(xb, ob, n, c, 0, c);
     }
 
     // ---- natives (fused_kernels.c) ------------------------------------------------------------------------
@@ -706,101 +685,5 @@ public final class FusedKernels {
             PARTIALS.set(b);
         }
         return b;
-    }
-
-    @FunctionalInterface
-    private interface RangeTask {
-        void run(long from, long to);
-    }
-
-    private static ExecutorService pool;
-    private static int poolSize;
-
-    private static synchronized ExecutorService pool(int threads) {
-        if (pool == null || poolSize < threads) {
-            if (pool != null) {
-                pool.shutdown();
-            }
-            pool = Executors.newFixedThreadPool(threads, r -> {
-                Thread t = new Thread(r, "finetune4j-fused");
-                t.setDaemon(true);
-                return t;
-            });
-            poolSize = threads;
-        }
-        return pool;
-    }
-
-    static int workers() {
-        int w = workerOverride;
-        return w > 0 ? w : Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), JniUtils.getNumThreads()));
-    }
-
-    /**
-     * Runs {@code task} over [0, units) split into one contiguous range per worker, each boundary a multiple
-     * of {@code align}; the calling thread runs the first range. Small inputs stay on the calling thread.
-     */
-    private static void parallel(long units, long elementsPerUnit, int align, RangeTask task) {
-        if (OPENMP) { // the C side splits the range over libtorch's OpenMP threads
-            task.run(0, units);
-            return;
-        }
-        javaThreads(units, elementsPerUnit, align, task);
-    }
-
-    /** Whether the loaded kernels split their work themselves, on libtorch's OpenMP threads. */
-    private static volatile boolean OPENMP;
-
-    /** Whether the kernels run their own threads (libtorch's OpenMP ones); callers then call them from one thread. */
-    public static boolean threaded() {
-        return available() && OPENMP;
-    }
-
-    private static void javaThreads(long units, long elementsPerUnit, int align, RangeTask task) {
-        long blocks = (units + align - 1) / align;
-        int workers = (int) Math.max(1, Math.min(Math.min(workers(), blocks), units * elementsPerUnit / MIN_ELEMENTS_PER_WORKER));
-        if (workers == 1) {
-            task.run(0, units);
-            return;
-        }
-        List<Future<?>> running = new ArrayList<>(workers - 1);
-        ExecutorService threads = pool(workers - 1);
-        Throwable failure = null;
-        try {
-            for (int k = 1; k < workers; k++) {
-                long from = Math.min(units, blocks * k / workers * align);
-                long to = Math.min(units, blocks * (k + 1) / workers * align);
-                running.add(threads.submit(() -> task.run(from, to)));
-            }
-            task.run(0, Math.min(units, blocks / workers * align));
-        } catch (RuntimeException | Error e) {
-            failure = e;
-        }
-        // Every range is waited for, even after a failure or an interrupt: the workers write into arrays the
-        // caller may free as soon as this returns.
-        boolean interrupted = false;
-        for (Future<?> f : running) {
-            while (true) {
-                try {
-                    f.get();
-                    break;
-                } catch (ExecutionException e) {
-                    failure = failure != null ? failure : e.getCause();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        if (failure instanceof RuntimeException re) {
-            throw re;
-        } else if (failure instanceof Error err) {
-            throw err;
-        } else if (failure != null) {
-            throw new IllegalStateException("a fused kernel worker failed", failure);
-        }
     }
 }

@@ -109,7 +109,7 @@ final class CpuUpdate implements AdamW.Update {
         Coefficients u = new Coefficients((float) step.beta1(), (float) step.beta2(), (float) step.clip(),
                 (float) step.epsHat());
         // The C update splits each call over libtorch's OpenMP threads itself; Java threads would only compete with them.
-        int workers = FusedKernels.threaded() ? 1 : (int) Math.max(1, Math.min(threads, (total + tableWork) / MIN_ELEMENTS_PER_WORKER));
+        int workers = FusedKernels.available() ? 1 : (int) Math.max(1, Math.min(threads, (total + tableWork) / MIN_ELEMENTS_PER_WORKER));
         final long all = total;
         if (workers == 1) {
             run(segments, 0, total, u);
@@ -174,28 +174,25 @@ final class CpuUpdate implements AdamW.Update {
         float zeroTerm = t.stepSize * (u.b1 * 0f + (1 - u.b1) * zeroG)
                 / ((float) Math.sqrt(u.b2 * 0f + (1 - u.b2) * zeroG * zeroG) + u.epsHat);
         boolean skipIdle = t.decay == 1f && Float.floatToRawIntBits(zeroTerm) == 0;
-        if (FusedKernels.available()) { // the same update in C, a block of rows a call: the same bits (AdamWTableRowsTest)
-            int block = workers == 1 ? rows.rows() : ROW_BLOCK; // one worker: the whole table in one call
-            int[] wRows = new int[Math.min(block, rows.rows())];
+        if (FusedKernels.available()) { // the same update in C, the whole table in one call: the same bits (FusedAdamWTest)
+            int[] wRows = new int[rows.rows()];
             int[] gAt = new int[wRows.length];
             int[] mAt = new int[wRows.length];
-            for (int start = worker * block; start < rows.rows(); start += workers * block) {
-                int count = 0;
-                for (int r = start, end = Math.min(rows.rows(), start + block); r < end; r++) {
-                    int state = moments.slot(r);
-                    if (state < 0 && skipIdle) {
-                        continue;
-                    }
-                    int slot = state >= 0 ? rows.slot(r) : -1;
-                    wRows[count] = r;
-                    gAt[count] = slot >= 0 ? slot * h : -1;
-                    mAt[count] = state >= 0 ? moments.offset(state) : -1;
-                    count++;
+            int count = 0;
+            for (int r = 0; r < rows.rows(); r++) {
+                int state = moments.slot(r);
+                if (state < 0 && skipIdle) {
+                    continue;
                 }
-                if (count > 0) {
-                    FusedKernels.adamwTableRows(t.w, values, moments.m(), moments.v(), wRows, gAt, mAt, count, h, u.b1, u.b2, u.clip,
-                            t.decay, t.stepSize, u.epsHat, zeroTerm);
-                }
+                int slot = state >= 0 ? rows.slot(r) : -1;
+                wRows[count] = r;
+                gAt[count] = slot >= 0 ? slot * h : -1;
+                mAt[count] = state >= 0 ? moments.offset(state) : -1;
+                count++;
+            }
+            if (count > 0) {
+                FusedKernels.adamwTableRows(t.w, values, moments.m(), moments.v(), wRows, gAt, mAt, count, h, u.b1, u.b2, u.clip,
+                        t.decay, t.stepSize, u.epsHat, zeroTerm);
             }
             return;
         }

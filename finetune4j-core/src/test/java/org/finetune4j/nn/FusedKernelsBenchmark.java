@@ -39,7 +39,7 @@ class FusedKernelsBenchmark {
     void kernelsAgainstTheOpsTheyReplace() {
         Assumptions.assumeTrue(FusedKernels.available(), FusedKernels.unavailableReason());
         try (NDManager m = NDManager.newBaseManager()) { // (loads PyTorch, which workers() asks)
-            System.out.printf(Locale.ROOT, "workers %d, torch intra-op threads %d, cores %d%n", FusedKernels.workers(),
+            System.out.printf(Locale.ROOT, "torch intra-op threads %d, cores %d%n",
                     ai.djl.pytorch.jni.JniUtils.getNumThreads(), Runtime.getRuntime().availableProcessors());
             m.getEngine().setRandomSeed(5);
             Shape nh = new Shape(N, H);
@@ -161,11 +161,12 @@ class FusedKernelsBenchmark {
             for (int size : new int[] {8192, 16384, 32768, 65536, 131072}) {
                 NDArray a = m.randomNormal(new Shape(size));
                 NDArray b = m.create(new Shape(size));
+                int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
                 for (int w : new int[] {1, 2}) {
-                    FusedKernels.setWorkers(w);
-                    time(m, "gelu fused " + size + " el., workers " + w, () -> FusedKernels.gelu(a, b, false));
+                    ai.djl.pytorch.jni.JniUtils.setNumThreads(w);
+                    time(m, "gelu fused " + size + " el., threads " + w, () -> FusedKernels.gelu(a, b, false));
                 }
-                FusedKernels.setWorkers(0);
+                ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
             }
         }
     }

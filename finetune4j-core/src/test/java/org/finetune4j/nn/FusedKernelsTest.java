@@ -23,7 +23,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -72,10 +71,6 @@ class FusedKernelsTest {
         }
     }
 
-    @AfterEach
-    void defaultWorkers() {
-        FusedKernels.setWorkers(0);
-    }
 
     // ---- LayerNorm ----------------------------------------------------------------------------------------
 
@@ -352,16 +347,19 @@ class FusedKernelsTest {
                             gt.toFloatArray(), dropped.toFloatArray(), dScores.toFloatArray());
                 }
             };
+            int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
             try {
-                FusedKernels.setWorkers(1);
+                ai.djl.pytorch.jni.JniUtils.setNumThreads(1); // libtorch's OpenMP threads, which the kernels split over
                 List<float[]> one = all.call();
-                FusedKernels.setWorkers(2);
+                ai.djl.pytorch.jni.JniUtils.setNumThreads(2);
                 List<float[]> two = all.call();
                 for (int i = 0; i < one.size(); i++) {
                     assertArrayEquals(one.get(i), two.get(i), "output " + i);
                 }
             } catch (Exception e) {
                 throw new AssertionError(e);
+            } finally {
+                ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
             }
         }
     }
